@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sagegate/sagegate/internal/config"
+	"github.com/sagegate/sagegate/internal/sandbox"
+	"github.com/sagegate/sagegate/internal/server"
+)
+
+const defaultDevAddr = "127.0.0.1:8080"
+
+func newDev() *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole flow locally: gateway, OIDC issuer, simulated AWS and Studio",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			base := "http://" + ln.Addr().String()
+			// The sandbox is for people at a terminal: readable text logs.
+			log := newLogger(cmd.ErrOrStderr(), config.Log{Level: "info", Format: "text"})
+			dev, err := sandbox.New(cmd.Context(), base, ln.Addr().String(), sandbox.Options{AuditWriter: cmd.OutOrStdout(), Logger: log})
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			printWelcome(cmd.ErrOrStderr(), base, ln.Addr().String())
+			return server.Serve(cmd.Context(), ln, dev.Handler, dev.Config.Server.ShutdownTimeout.D(), log)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", defaultDevAddr, "address to listen on (loopback only is wise: demo users need no password)")
+	cmd.AddCommand(newDevToken())
+	return cmd
+}
+
+func printWelcome(w io.Writer, base, addr string) {
+	var users []string
+	for _, u := range sandbox.DemoUsers {
+		users = append(users, u.Username)
+	}
+	addrFlag := ""
+	if addr != defaultDevAddr {
+		addrFlag = " --addr " + addr
+	}
+	fmt.Fprintf(w, `
+sagegate dev is running: gateway, OIDC issuer, simulated AWS and Studio on %[1]s
+
+  Browser:  open %[1]s/studio and sign in as a demo user (password "demo")
+  Users:    %[2]s
+  curl:     TOKEN=$(go run ./cmd/sagegate dev token user-lob-a%[3]s)
+            curl -i -H "Authorization: Bearer $TOKEN" %[1]s/studio
+  AWS calls so far:  curl %[1]s/dev/aws/calls
+
+Audit records go to stdout, logs to stderr. Ctrl-C stops.
+
+`, base, strings.Join(users, ", "), addrFlag)
+}
+
+func newDevToken() *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "token USER",
+		Short: "Print an access token for a demo user of a running `sagegate dev`",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tok, err := devToken(cmd, addr, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), tok)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", defaultDevAddr, "address of the running sagegate dev")
+	return cmd
+}
+
+// devToken uses the password grant of the running sandbox's issuer: the
+// signing key lives in that process, so the token must come from it.
+func devToken(cmd *cobra.Command, addr, user string) (string, error) {
+	form := url.Values{
+		"grant_type": {"password"}, "username": {user}, "password": {"demo"},
+		"client_id": {sandbox.ClientID}, "scope": {"openid email profile"},
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, "http://"+addr+"/dev/oidc/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("is `sagegate dev` running on %s? %w", addr, err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+		return "", fmt.Errorf("unexpected answer from %s: %s", addr, resp.Status)
+	}
+	if resp.StatusCode != http.StatusOK || body.AccessToken == "" {
+		return "", fmt.Errorf("token refused for %q: %s %s", user, body.Error, body.Description)
+	}
+	return body.AccessToken, nil
+}

@@ -1,0 +1,236 @@
+// Package broker is sagegate's AWS side: it assumes the access role of a
+// target's account on behalf of one person and mints the presigned URL.
+package broker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/sagegate/sagegate/internal/identity"
+	"github.com/sagegate/sagegate/internal/routing"
+)
+
+// STSAPI and SageMakerAPI are the AWS boundary; unit tests fake them.
+type STSAPI interface {
+	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
+}
+
+// SageMakerAPI is the subset of SageMaker the broker calls.
+type SageMakerAPI interface {
+	CreatePresignedDomainUrl(ctx context.Context, in *sagemaker.CreatePresignedDomainUrlInput, optFns ...func(*sagemaker.Options)) (*sagemaker.CreatePresignedDomainUrlOutput, error)
+}
+
+// Options tune the broker. Zero values get the documented defaults.
+type Options struct {
+	// CallTimeout bounds every AWS call, retries included. Default 5s.
+	CallTimeout time.Duration
+	// MaxAttempts per AWS call (first try + retries). Default 3.
+	MaxAttempts int
+	// SessionDuration is the AssumeRole DurationSeconds. Default 1h, the
+	// maximum AWS allows when the gateway itself runs on a role (chaining).
+	SessionDuration time.Duration
+	// RefreshBefore: cached credentials are replaced this long before they
+	// expire, so no presign runs on credentials about to die. Default 5m.
+	RefreshBefore time.Duration
+	// CacheSize bounds the number of cached user sessions. Default 10000.
+	CacheSize int
+	// STSEndpoint and SageMakerEndpoint override the AWS endpoints (the
+	// sandbox simulator, a VPC endpoint). Empty means the SDK's default,
+	// which also honours AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SAGEMAKER.
+	STSEndpoint       string
+	SageMakerEndpoint string
+	Now               func() time.Time
+	Logger            *slog.Logger
+	// STS and NewSageMaker replace the real clients in unit tests.
+	STS          STSAPI
+	NewSageMaker func(region string) SageMakerAPI
+}
+
+// Broker mints presigned URLs.
+type Broker struct {
+	opts  Options
+	log   *slog.Logger
+	sts   STSAPI
+	creds *credCache
+
+	mu      sync.Mutex
+	clients map[clientKey]SageMakerAPI
+	newSM   func(region string) SageMakerAPI
+}
+
+type clientKey struct{ account, region string }
+
+// Result is a minted URL. URL is a bearer secret: never log it.
+type Result struct {
+	URL       string
+	ExpiresAt time.Time
+	// CredentialsCached tells whether the AssumeRole was served from cache.
+	CredentialsCached bool
+}
+
+// New builds a Broker on the gateway's own AWS configuration.
+func New(cfg aws.Config, opts Options) *Broker {
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 5 * time.Second
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 3
+	}
+	if opts.SessionDuration <= 0 {
+		opts.SessionDuration = time.Hour
+	}
+	if opts.RefreshBefore <= 0 {
+		opts.RefreshBefore = 5 * time.Minute
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 10000
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.Copy()
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = opts.MaxAttempts
+			o.MaxBackoff = time.Second
+			// The SDK's client-side retry quota would turn a burst of
+			// throttling into non-retried failures for everyone; the
+			// per-call deadline already bounds the work.
+			o.RateLimiter = ratelimit.None
+		})
+	}
+	b := &Broker{
+		opts:    opts,
+		log:     opts.Logger,
+		sts:     opts.STS,
+		creds:   newCredCache(opts.CacheSize, opts.RefreshBefore, opts.Now),
+		clients: map[clientKey]SageMakerAPI{},
+		newSM:   opts.NewSageMaker,
+	}
+	if b.sts == nil {
+		b.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if opts.STSEndpoint != "" {
+				o.BaseEndpoint = aws.String(opts.STSEndpoint)
+			}
+		})
+	}
+	if b.newSM == nil {
+		b.newSM = func(region string) SageMakerAPI {
+			return sagemaker.NewFromConfig(cfg, func(o *sagemaker.Options) {
+				o.Region = region
+				if opts.SageMakerEndpoint != "" {
+					o.BaseEndpoint = aws.String(opts.SageMakerEndpoint)
+				}
+			})
+		}
+	}
+	return b
+}
+
+// sageMaker returns the one client for (account, region). Credentials are
+// supplied per call, so the client (and its connection pool) is shared by
+// every user of the account.
+func (b *Broker) sageMaker(account, region string) SageMakerAPI {
+	k := clientKey{account, region}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, ok := b.clients[k]
+	if !ok {
+		c = b.newSM(region)
+		b.clients[k] = c
+	}
+	return c
+}
+
+// Launch mints a presigned Studio URL for p into t.
+func (b *Broker) Launch(ctx context.Context, p *identity.Principal, t routing.Target) (Result, error) {
+	key := credKey{role: t.RoleARN, externalID: t.ExternalID, user: p.Username}
+	creds, cached, err := b.creds.get(ctx, key, func(ctx context.Context) (aws.Credentials, error) {
+		return b.assumeRole(ctx, p, t)
+	})
+	if err != nil {
+		return Result{}, mapAWSError(ctx, err, stepAssumeRole, t)
+	}
+
+	lifetime := t.URLLifetime
+	if lifetime <= 0 {
+		lifetime = 5 * time.Second
+	}
+	in := &sagemaker.CreatePresignedDomainUrlInput{
+		DomainId:         aws.String(t.DomainID),
+		UserProfileName:  aws.String(t.UserProfile),
+		ExpiresInSeconds: aws.Int32(int32(lifetime / time.Second)),
+	}
+	if t.SessionDuration > 0 {
+		in.SessionExpirationDurationInSeconds = aws.Int32(int32(t.SessionDuration / time.Second))
+	}
+	if t.Space != "" {
+		in.SpaceName = aws.String(t.Space)
+	}
+	if t.LandingURI != "" {
+		in.LandingUri = aws.String(t.LandingURI)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
+	defer cancel()
+	minted := b.opts.Now()
+	out, err := b.sageMaker(t.AccountID, t.Region).CreatePresignedDomainUrl(callCtx, in, func(o *sagemaker.Options) {
+		o.Credentials = credentials.StaticCredentialsProvider{Value: creds}
+	})
+	if err != nil {
+		if rejectedCredentials(err) {
+			// The session was revoked or the role changed: assume afresh
+			// next time instead of failing until the cache expires.
+			b.creds.forget(key)
+		}
+		return Result{}, mapAWSError(ctx, err, stepPresign, t)
+	}
+	if out.AuthorizedUrl == nil || *out.AuthorizedUrl == "" {
+		return Result{}, mapAWSError(ctx, fmt.Errorf("CreatePresignedDomainUrl returned no URL"), stepPresign, t)
+	}
+	return Result{URL: *out.AuthorizedUrl, ExpiresAt: minted.Add(lifetime), CredentialsCached: cached}, nil
+}
+
+func (b *Broker) assumeRole(ctx context.Context, p *identity.Principal, t routing.Target) (aws.Credentials, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
+	defer cancel()
+	name := stsName(p.Username)
+	in := &sts.AssumeRoleInput{
+		RoleArn:         aws.String(t.RoleARN),
+		RoleSessionName: aws.String(name),
+		SourceIdentity:  aws.String(name),
+		DurationSeconds: aws.Int32(int32(b.opts.SessionDuration / time.Second)),
+	}
+	if t.ExternalID != "" {
+		in.ExternalId = aws.String(t.ExternalID)
+	}
+	out, err := b.sts.AssumeRole(ctx, in)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	c := out.Credentials
+	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
+		return aws.Credentials{}, fmt.Errorf("AssumeRole returned incomplete credentials")
+	}
+	b.log.DebugContext(ctx, "assumed role", "role", t.RoleARN, "session", name, "expires", *c.Expiration)
+	return aws.Credentials{
+		AccessKeyID:     *c.AccessKeyId,
+		SecretAccessKey: *c.SecretAccessKey,
+		SessionToken:    *c.SessionToken,
+		Source:          "sagegate-assume-role",
+		CanExpire:       true,
+		Expires:         *c.Expiration,
+	}, nil
+}

@@ -1,0 +1,103 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/sagegate/sagegate/internal/problem"
+	"github.com/sagegate/sagegate/internal/routing"
+)
+
+type step int
+
+const (
+	stepAssumeRole step = iota
+	stepPresign
+)
+
+// retryAfterThrottled is what we tell clients when AWS still throttles
+// after our retries: long enough for a token bucket to refill a little.
+const retryAfterThrottled = 2 * time.Second
+
+var (
+	notFoundCodes = map[string]bool{"ResourceNotFound": true, "ResourceNotFoundException": true, "NoSuchEntity": true}
+	throttleCodes = map[string]bool{
+		"Throttling": true, "ThrottlingException": true, "ThrottledException": true,
+		"TooManyRequestsException": true, "RequestLimitExceeded": true, "RequestThrottled": true,
+		"RequestThrottledException": true, "SlowDown": true, "ProvisionedThroughputExceededException": true,
+		"PriorRequestNotComplete": true,
+	}
+	deniedCodes = map[string]bool{
+		"AccessDenied": true, "AccessDeniedException": true, "UnauthorizedOperation": true,
+		"InvalidClientTokenId": true, "UnrecognizedClientException": true, "ExpiredToken": true,
+		"ExpiredTokenException": true, "SignatureDoesNotMatch": true, "InvalidSignatureException": true,
+		"RegionDisabledException": true,
+	}
+)
+
+func apiCode(err error) (string, string) {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode(), ae.ErrorMessage()
+	}
+	return "", ""
+}
+
+// rejectedCredentials reports whether AWS refused the credentials
+// themselves (so the cached session must go).
+func rejectedCredentials(err error) bool {
+	code, _ := apiCode(err)
+	return deniedCodes[code]
+}
+
+// mapAWSError turns an AWS failure into the error a person sees. The
+// messages name what an operator must check (the role, the domain) and
+// never echo credentials or URLs.
+func mapAWSError(ctx context.Context, err error, s step, t routing.Target) error {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// The caller went away; nobody reads this answer but the audit log.
+		return problem.Wrap(err, 499, "client_closed_request", "The request was cancelled by the client.")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return problem.Wrap(err, http.StatusGatewayTimeout, problem.CodeAWSTimeout,
+			fmt.Sprintf("AWS did not answer in time while %s for account %s. Try again in a moment.", doing(s), t.AccountID))
+	}
+	code, msg := apiCode(err)
+	switch {
+	case notFoundCodes[code] && s == stepPresign:
+		detail := fmt.Sprintf("SageMaker found no Studio domain %s with user profile %q in account %s (%s).", t.DomainID, t.UserProfile, t.AccountID, t.Region)
+		if t.Space != "" {
+			detail = fmt.Sprintf("SageMaker found no Studio domain %s with user profile %q and space %q in account %s (%s).", t.DomainID, t.UserProfile, t.Space, t.AccountID, t.Region)
+		}
+		return problem.Wrap(err, http.StatusNotFound, problem.CodeAWSNotFound, detail+" Ask your platform team to create your profile.")
+	case throttleCodes[code]:
+		pe := problem.Wrap(err, http.StatusServiceUnavailable, problem.CodeAWSThrottled,
+			fmt.Sprintf("AWS is throttling requests for account %s. Try again in a few seconds.", t.AccountID))
+		pe.RetryAfter = retryAfterThrottled
+		return pe
+	case deniedCodes[code] && s == stepAssumeRole:
+		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSAccessDenied,
+			fmt.Sprintf("sagegate could not assume role %s: check that its trust policy allows sagegate's role with sts:AssumeRole and sts:SetSourceIdentity, and the external id.", t.RoleARN))
+	case deniedCodes[code]:
+		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSAccessDenied,
+			fmt.Sprintf("AWS denied sagemaker:CreatePresignedDomainUrl to role %s on domain %s: check the role's permissions policy.", t.RoleARN, t.DomainID))
+	case code != "":
+		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSError,
+			fmt.Sprintf("AWS refused the request while %s for account %s: %s (%s).", doing(s), t.AccountID, code, msg))
+	default:
+		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSError,
+			fmt.Sprintf("sagegate could not reach AWS while %s for account %s.", doing(s), t.AccountID))
+	}
+}
+
+func doing(s step) string {
+	if s == stepAssumeRole {
+		return "assuming the access role"
+	}
+	return "creating the presigned URL"
+}

@@ -1,0 +1,141 @@
+// Package config is sagegate's configuration file: its format, strict
+// decoding, ${ENV} expansion, defaults, and a Validate that reports every
+// problem at once, each with the path of the key at fault.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/sagegate/sagegate/internal/identity"
+	"github.com/sagegate/sagegate/internal/routing/file"
+)
+
+// Config is the whole file.
+type Config struct {
+	Server   Server   `json:"server"`
+	Identity Identity `json:"identity"`
+	Login    *Login   `json:"login,omitempty"`
+	AWS      AWS      `json:"aws"`
+	Routing  Routing  `json:"routing"`
+	Audit    Audit    `json:"audit"`
+	Log      Log      `json:"log"`
+}
+
+// Server is the HTTP listener.
+type Server struct {
+	// Addr to listen on. Default 127.0.0.1:8080: exposing the gateway
+	// beyond the host is a decision, not a default.
+	Addr string `json:"addr,omitempty"`
+	// PublicURL is how browsers reach sagegate (for login redirects and
+	// cookie security). Default http://<addr>.
+	PublicURL string `json:"publicUrl,omitempty"`
+	// ShutdownTimeout bounds how long SIGTERM waits for in-flight requests.
+	ShutdownTimeout Duration `json:"shutdownTimeout,omitempty"`
+}
+
+// Identity lists the trusted token issuers.
+type Identity struct {
+	Providers []identity.ProviderConfig `json:"providers"`
+	// Algorithms allow-lists JWS algorithms; default RS256, ES256.
+	Algorithms []string `json:"algorithms,omitempty"`
+	// Leeway tolerates clock skew on exp/nbf; default 30s, at most 5m.
+	Leeway Duration `json:"leeway,omitempty"`
+	// JWKSRefreshCooldown is the minimum time between two key fetches of
+	// one issuer triggered by unknown key ids.
+	JWKSRefreshCooldown Duration `json:"jwksRefreshCooldown,omitempty"`
+	// FetchTimeout bounds discovery and JWKS requests; default 5s.
+	FetchTimeout Duration `json:"fetchTimeout,omitempty"`
+}
+
+// Login enables browser sign-in (OIDC authorization code + PKCE).
+type Login struct {
+	// Provider names the identity provider (in identity.providers) whose
+	// tokens the login returns.
+	Provider     string   `json:"provider"`
+	Issuer       string   `json:"issuer,omitempty"`
+	ClientID     string   `json:"clientId"`
+	ClientSecret string   `json:"clientSecret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+	// AuthURL, TokenURL and LogoutURL override discovery (Cognito's hosted
+	// UI has no discovery document for logout).
+	AuthURL   string `json:"authUrl,omitempty"`
+	TokenURL  string `json:"tokenUrl,omitempty"`
+	LogoutURL string `json:"logoutUrl,omitempty"`
+	// VerifyToken is "id_token" (default) or "access_token".
+	VerifyToken string `json:"verifyToken,omitempty"`
+	// CookieKeys are base64 32-byte keys; the first seals, all open.
+	CookieKeys  []string `json:"cookieKeys"`
+	IdleTTL     Duration `json:"idleTtl,omitempty"`
+	AbsoluteTTL Duration `json:"absoluteTtl,omitempty"`
+}
+
+// AWS is how sagegate reaches AWS with its own identity.
+type AWS struct {
+	// Region of the gateway's own clients (STS); LOBs default to it.
+	Region string `json:"region"`
+	// CallTimeout bounds every AWS call including retries; default 5s.
+	CallTimeout Duration `json:"callTimeout,omitempty"`
+	// MaxAttempts per AWS call; default 3.
+	MaxAttempts int `json:"maxAttempts,omitempty"`
+	// AssumeRoleDuration of the access-role sessions; default 1h.
+	AssumeRoleDuration Duration `json:"assumeRoleDuration,omitempty"`
+	// Endpoints override AWS endpoints (VPC endpoints, the simulator).
+	Endpoints Endpoints `json:"endpoints,omitempty"`
+}
+
+// Endpoints override service endpoints.
+type Endpoints struct {
+	STS       string `json:"sts,omitempty"`
+	SageMaker string `json:"sagemaker,omitempty"`
+}
+
+// Routing chooses the routes backend and launch defaults.
+type Routing struct {
+	// Type of backend: "file" (default).
+	Type string       `json:"type,omitempty"`
+	File *file.Config `json:"file,omitempty"`
+	// SessionDuration and URLLifetime are the defaults for every LOB.
+	SessionDuration Duration `json:"sessionDuration,omitempty"`
+	URLLifetime     Duration `json:"urlLifetime,omitempty"`
+}
+
+// Audit says where audit records go.
+type Audit struct {
+	// Output: "stdout" (default), "stderr", or a file path (appended).
+	Output string `json:"output,omitempty"`
+}
+
+// Log configures the operational log.
+type Log struct {
+	// Level: debug, info (default), warn, error.
+	Level string `json:"level,omitempty"`
+	// Format: json (default) or text.
+	Format string `json:"format,omitempty"`
+}
+
+// Duration reads Go duration strings ("5s", "12h") from the file.
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalJSON accepts a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration such as \"30s\" or \"12h\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration such as \"30s\" or \"12h\", got %q", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}

@@ -1,0 +1,42 @@
+package reqid
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+)
+
+func TestFromHeader(t *testing.T) {
+	if got := FromHeader("client-req-12345"); got != "client-req-12345" {
+		t.Errorf("acceptable id replaced: %q", got)
+	}
+	for _, bad := range []string{"", "short", "has space in it", "line\nbreak-injected", string(make([]byte, 65))} {
+		got := FromHeader(bad)
+		if got == bad || !acceptable.MatchString(got) {
+			t.Errorf("FromHeader(%q) = %q, want a fresh id", bad, got)
+		}
+	}
+}
+
+func TestHandlerAddsRequestID(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(Handler{slog.NewJSONHandler(&buf, nil)}).With("svc", "x")
+	log.InfoContext(With(context.Background(), "abc12345"), "hello")
+	log.InfoContext(context.Background(), "no id")
+	dec := json.NewDecoder(&buf)
+	var first, second map[string]any
+	if err := dec.Decode(&first); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Decode(&second); err != nil {
+		t.Fatal(err)
+	}
+	if first["requestId"] != "abc12345" || first["svc"] != "x" {
+		t.Errorf("first = %v", first)
+	}
+	if _, ok := second["requestId"]; ok {
+		t.Errorf("second = %v, want no requestId", second)
+	}
+}

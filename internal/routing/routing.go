@@ -1,0 +1,94 @@
+// Package routing decides what a Principal may open: it turns users, lines of
+// business (LOBs) and IdP group mappings into Targets.
+//
+// The data model is compatible with the AWS multi-account sample (a users
+// table user -> LOB and a LOBs table LOB -> account id) and extends it with
+// everything a launch needs: region, domain, role, external id, profile-name
+// rule, space, landing URI and label.
+//
+// Routes live in a Store; backends are sub-packages (file, and later
+// dynamodb) and all of them share the validation and normalisation in this
+// package, so a LOB means the same thing whichever backend holds it.
+package routing
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sagegate/sagegate/internal/identity"
+)
+
+// Sentinel errors every Store returns (wrapped or not) so callers can map
+// them without knowing the backend.
+var (
+	ErrNotFound      = errors.New("routing: not found")
+	ErrAlreadyExists = errors.New("routing: already exists")
+)
+
+// ErrUserDisabled is returned by the resolver for a user whose record is
+// disabled. It is distinct from "no targets" so the HTTP layer can answer 403
+// rather than 404, and so the audit record says why.
+var ErrUserDisabled = errors.New("routing: user disabled")
+
+// Kinds of target.
+const (
+	KindStudio = "studio"
+)
+
+// LOB is one line of business: an AWS account and the Studio domain its
+// people open.
+type LOB struct {
+	Name      string `json:"name"`
+	AccountID string `json:"accountId"`
+	Region    string `json:"region"`
+	DomainID  string `json:"domainId"`
+	// RoleARN is the access role sagegate assumes in the account. A bare
+	// role name is expanded with the account id by Normalize.
+	RoleARN    string `json:"roleArn"`
+	ExternalID string `json:"externalId,omitempty"`
+	// ProfileRule says how a username becomes a Studio user-profile name;
+	// see ProfileName.
+	ProfileRule string `json:"profileRule,omitempty"`
+	// SessionDuration is the Studio session length (1800..43200 s).
+	SessionDuration Duration `json:"sessionDuration,omitempty"`
+	// URLLifetime is how long the presigned URL stays usable (5..300 s).
+	URLLifetime Duration `json:"urlLifetime,omitempty"`
+	Space       string   `json:"space,omitempty"`
+	LandingURI  string   `json:"landingUri,omitempty"`
+	Label       string   `json:"label,omitempty"`
+}
+
+// User is a person's routing record.
+type User struct {
+	Name string   `json:"name"`
+	LOBs []string `json:"lobs"`
+	// Profile overrides the user-profile name derived by the LOB's rule.
+	Profile  string `json:"profile,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
+}
+
+// Target is one thing a person may open, fully resolved for a launch.
+type Target struct {
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	Label       string `json:"label"`
+	LOB         string `json:"lob"`
+	AccountID   string `json:"account"`
+	Region      string `json:"region"`
+	DomainID    string `json:"domainId"`
+	UserProfile string `json:"userProfile"`
+	Space       string `json:"space,omitempty"`
+	LandingURI  string `json:"landingUri,omitempty"`
+
+	// Launch parameters; not part of the public JSON.
+	RoleARN         string        `json:"-"`
+	ExternalID      string        `json:"-"`
+	SessionDuration time.Duration `json:"-"`
+	URLLifetime     time.Duration `json:"-"`
+}
+
+// Resolver answers which targets a principal may open.
+type Resolver interface {
+	Targets(ctx context.Context, p *identity.Principal) ([]Target, error)
+}

@@ -1,0 +1,120 @@
+// Package server is sagegate's HTTP surface: routes, authentication of each
+// request, and one place where errors become responses.
+package server
+
+import (
+	"context"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sagegate/sagegate/internal/audit"
+	"github.com/sagegate/sagegate/internal/broker"
+	"github.com/sagegate/sagegate/internal/identity"
+	"github.com/sagegate/sagegate/internal/routing"
+	"github.com/sagegate/sagegate/web"
+)
+
+// Launcher mints presigned URLs (the broker).
+type Launcher interface {
+	Launch(ctx context.Context, p *identity.Principal, t routing.Target) (broker.Result, error)
+}
+
+// Sessions is browser sign-in (package session). Optional: without it only
+// bearer tokens authenticate.
+type Sessions interface {
+	Routes(mux *http.ServeMux)
+	Principal(r *http.Request) (*identity.Principal, bool)
+	Touch(w http.ResponseWriter, r *http.Request)
+	LoginURL(returnTo string) string
+	CheckCSRF(r *http.Request) error
+}
+
+// Check is a readiness probe of one dependency.
+type Check struct {
+	Name string
+	Func func(ctx context.Context) error
+}
+
+// Options are the server's dependencies.
+type Options struct {
+	Verifier identity.Verifier
+	Sessions Sessions
+	Resolver routing.Resolver
+	Launcher Launcher
+	Audit    audit.Sink
+	Ready    []Check
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Server is the gateway's http.Handler.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	audit   audit.Sink
+	now     func() time.Time
+	pages   *template.Template
+	handler http.Handler
+}
+
+// New builds the handler and its routes.
+func New(opts Options) (*Server, error) {
+	pages, err := web.Templates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, log: opts.Logger, audit: opts.Audit, now: opts.Now, pages: pages}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.audit == nil {
+		s.audit = audit.Discard{}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /readyz", s.handle(s.readyz))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(web.Static())))
+
+	mux.Handle("GET /studio", s.authed(s.studio))
+	mux.Handle("GET /studio/{user}", s.authed(s.studioForUser))
+	mux.Handle("GET /launch/{id}", s.authed(s.launchRedirect))
+	mux.Handle("GET /api/v1/targets", s.authed(s.listTargets))
+	mux.Handle("POST /api/v1/targets/{id}/launch", s.authed(s.launchJSON))
+	if opts.Sessions != nil {
+		opts.Sessions.Routes(mux)
+	}
+	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return notFound(r)
+	}))
+	s.handler = s.middleware(mux)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	failed := map[string]string{}
+	for _, c := range s.opts.Ready {
+		if err := c.Func(ctx); err != nil {
+			failed[c.Name] = err.Error()
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if len(failed) > 0 {
+		s.log.WarnContext(r.Context(), "not ready", "failed", failed)
+		return writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "failed": failed})
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+}
