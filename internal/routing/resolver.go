@@ -1,0 +1,154 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/sagegate/sagegate/internal/identity"
+)
+
+// StoreResolver resolves principals against a Store.
+type StoreResolver struct {
+	store Store
+	log   *slog.Logger
+}
+
+var _ Resolver = (*StoreResolver)(nil)
+
+// NewResolver returns a Resolver over store. A nil logger discards.
+func NewResolver(store Store, logger *slog.Logger) *StoreResolver {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &StoreResolver{store: store, log: logger}
+}
+
+// Targets returns what p may open: one Studio target per LOB granted by p's
+// user record or by any of p.Groups, direct LOBs first in record order, then
+// group LOBs in group order, each once.
+//
+// A person need not have a user record: group mappings alone grant LOBs. A
+// disabled record wins over every group and yields ErrUserDisabled. Having
+// nothing is not an error: (nil, nil) lets the caller answer "no targets".
+// Bad data (a LOB that is referenced but missing, a username that cannot be
+// mapped to a profile) costs only the target concerned and is logged, because
+// one broken route must not lock a person out of the others. Store failures
+// are returned: a partial list would look like a permission change.
+func (r *StoreResolver) Targets(ctx context.Context, p *identity.Principal) ([]Target, error) {
+	if p == nil {
+		return nil, errors.New("routing: nil principal")
+	}
+	user, err := r.store.GetUser(ctx, p.Username)
+	switch {
+	case err == nil:
+		if user.Disabled {
+			return nil, fmt.Errorf("%w: %q", ErrUserDisabled, p.Username)
+		}
+	case errors.Is(err, ErrNotFound):
+		user = User{}
+	default:
+		return nil, fmt.Errorf("routing: user %q: %w", p.Username, err)
+	}
+
+	names := appendUnique(make([]string, 0, len(user.LOBs)), user.LOBs)
+	for _, g := range p.Groups {
+		lobs, err := r.store.GroupLOBs(ctx, g)
+		if err != nil {
+			return nil, fmt.Errorf("routing: group %q: %w", g, err)
+		}
+		names = appendUnique(names, lobs)
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+
+	targets := make([]Target, 0, len(names))
+	var missing []string
+	for _, name := range names {
+		lob, err := r.store.GetLOB(ctx, name)
+		if errors.Is(err, ErrNotFound) {
+			missing = append(missing, name)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("routing: LOB %q: %w", name, err)
+		}
+		profile, err := userProfile(user.Profile, lob.ProfileRule, p.Username)
+		if err != nil {
+			r.log.WarnContext(ctx, "routing: skipping target, no user-profile name",
+				"user", p.Username, "lob", name, "err", err)
+			continue
+		}
+		targets = append(targets, newTarget(lob, profile))
+	}
+	if len(missing) > 0 {
+		r.log.WarnContext(ctx, "routing: skipping LOBs that are referenced but do not exist",
+			"user", p.Username, "lobs", missing)
+	}
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	return targets, nil
+}
+
+// appendUnique appends the names not yet in dst. A linear scan beats a map
+// for the handful of LOBs a person has, and allocates nothing.
+func appendUnique(dst, names []string) []string {
+	for _, n := range names {
+		if !slices.Contains(dst, n) {
+			dst = append(dst, n)
+		}
+	}
+	return dst
+}
+
+// userProfile is the override when the user record has one, else the LOB's
+// rule applied to the username. The username, not the email claim, feeds the
+// rule: access tokens often lack the email, and the same person must land on
+// the same profile whatever token they came with.
+func userProfile(override, rule, username string) (string, error) {
+	if override == "" {
+		return ProfileName(rule, username)
+	}
+	if !ValidProfileName(override) {
+		return "", fmt.Errorf("%w: profile override %q is not a valid Studio user-profile name", ErrProfileName, override)
+	}
+	return override, nil
+}
+
+func newTarget(l LOB, profile string) Target {
+	label := l.Label
+	if label == "" {
+		label = l.Name
+	}
+	return Target{
+		ID:              l.Name,
+		Kind:            KindStudio,
+		Label:           label,
+		LOB:             l.Name,
+		AccountID:       l.AccountID,
+		Region:          l.Region,
+		DomainID:        l.DomainID,
+		UserProfile:     profile,
+		Space:           l.Space,
+		LandingURI:      l.LandingURI,
+		RoleARN:         l.RoleARN,
+		ExternalID:      l.ExternalID,
+		SessionDuration: time.Duration(l.SessionDuration),
+		URLLifetime:     time.Duration(l.URLLifetime),
+	}
+}
+
+// FindTarget returns the target with that id, if targets holds one.
+func FindTarget(targets []Target, id string) (Target, bool) {
+	for _, t := range targets {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Target{}, false
+}
