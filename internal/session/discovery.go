@@ -1,0 +1,105 @@
+package session
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// discoveryTimeout bounds the one request that fetches the provider's
+// configuration, so a hung provider fails a login quickly instead of holding
+// the browser until the client's own timeout.
+const discoveryTimeout = 10 * time.Second
+
+// endpoints are the provider URLs login and logout need.
+type endpoints struct {
+	auth, token, endSession string
+}
+
+// endpointCache fetches discovery once and keeps the result. Failures are
+// not cached: the next login tries again, so a provider outage at startup
+// heals by itself.
+type endpointCache struct {
+	cfg    LoginConfig
+	client *http.Client
+
+	mu  sync.Mutex
+	got *endpoints
+}
+
+func newEndpointCache(cfg LoginConfig, client *http.Client) *endpointCache {
+	c := &endpointCache{cfg: cfg, client: client}
+	// With both required endpoints configured there is nothing to discover.
+	if cfg.AuthURL != "" && cfg.TokenURL != "" {
+		c.got = &endpoints{auth: cfg.AuthURL, token: cfg.TokenURL, endSession: cfg.LogoutURL}
+	}
+	return c
+}
+
+func (c *endpointCache) get(ctx context.Context) (endpoints, error) {
+	// Holding the lock across the fetch means a burst of first logins makes
+	// one request, not one each.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.got != nil {
+		return *c.got, nil
+	}
+	doc, err := c.fetch(ctx)
+	if err != nil {
+		return endpoints{}, err
+	}
+	e := endpoints{
+		auth:       cmp.Or(c.cfg.AuthURL, doc.AuthorizationEndpoint),
+		token:      cmp.Or(c.cfg.TokenURL, doc.TokenEndpoint),
+		endSession: cmp.Or(c.cfg.LogoutURL, doc.EndSessionEndpoint),
+	}
+	if e.auth == "" || e.token == "" {
+		return endpoints{}, errors.New("discovery document has no authorization_endpoint or token_endpoint")
+	}
+	c.got = &e
+	return e, nil
+}
+
+type discoveryDoc struct {
+	Issuer                string `json:"issuer"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	EndSessionEndpoint    string `json:"end_session_endpoint"`
+}
+
+func (c *endpointCache) fetch(ctx context.Context) (*discoveryDoc, error) {
+	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
+	defer cancel()
+	u := strings.TrimSuffix(c.cfg.Issuer, "/") + "/.well-known/openid-configuration"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("discovery %s: %w", u, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("discovery %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("discovery %s: status %s", u, resp.Status)
+	}
+	var doc discoveryDoc
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("discovery %s: decode: %w", u, err)
+	}
+	// OpenID Connect Discovery requires the document's issuer to be the one
+	// we asked about; a mismatch means a misconfigured issuer URL, and every
+	// token would later fail verification with a far less helpful error.
+	if doc.Issuer != c.cfg.Issuer {
+		return nil, fmt.Errorf("discovery %s: document issuer %q does not match configured issuer %q", u, doc.Issuer, c.cfg.Issuer)
+	}
+	return &doc, nil
+}
