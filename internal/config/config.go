@@ -4,11 +4,8 @@
 package config
 
 import (
-	"encoding/json"
-	"fmt"
-	"time"
-
 	"github.com/sagegate/sagegate/internal/identity"
+	"github.com/sagegate/sagegate/internal/routing"
 	"github.com/sagegate/sagegate/internal/routing/file"
 )
 
@@ -115,27 +112,6 @@ type Log struct {
 	Format string `json:"format,omitempty"`
 }
 
-// Duration reads Go duration strings ("5s", "12h") from the file.
-type Duration time.Duration
-
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// UnmarshalJSON accepts a duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a duration such as \"30s\" or \"12h\"")
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("want a duration such as \"30s\" or \"12h\", got %q", s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes a duration string.
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(time.Duration(d).String())
-}
+// Duration reads Go duration strings ("5s", "12h"); it is the same type
+// the routing records use, so every duration in the file reads one way.
+type Duration = routing.Duration

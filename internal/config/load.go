@@ -61,24 +61,45 @@ func Parse(data []byte, env LookupEnv) (*Config, error) {
 	}
 	var probs Problems
 	tree = expandEnv(tree, "", env, &probs)
-	unknownKeys(tree, reflect.TypeFor[Config](), "", &probs)
+	tree = conform(tree, reflect.TypeFor[Config](), "", &probs)
 	if len(probs) > 0 {
 		// Decoding a tree with unknown keys would only add noise.
 		return nil, probs
 	}
-	expanded, err := json.Marshal(tree)
-	if err != nil {
-		return nil, Problems{err}
-	}
-	var c Config
-	if err := json.Unmarshal(expanded, &c); err != nil {
-		return nil, Problems{decodeProblem(err)}
+	c, probs := decodeSections(tree.(map[string]any))
+	if len(probs) > 0 {
+		return nil, probs
 	}
 	c.ApplyDefaults()
 	if probs := c.Validate(); len(probs) > 0 {
 		return nil, probs
 	}
-	return &c, nil
+	return c, nil
+}
+
+// decodeSections decodes each top-level section on its own, because
+// encoding/json stops at the first type error: this way every section
+// with a wrong type is reported in one run.
+func decodeSections(tree map[string]any) (*Config, Problems) {
+	var c Config
+	var probs Problems
+	v := reflect.ValueOf(&c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		section, ok := tree[name]
+		if !ok {
+			continue
+		}
+		b, err := json.Marshal(section)
+		if err == nil {
+			err = json.Unmarshal(b, v.Field(i).Addr().Interface())
+		}
+		if err != nil {
+			probs = append(probs, decodeProblem(name, err))
+		}
+	}
+	return &c, probs
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -112,22 +133,28 @@ func expandEnv(v any, path string, env LookupEnv, probs *Problems) any {
 	return v
 }
 
-// unknownKeys walks the decoded tree alongside the Go type and reports every
-// key the type does not have, with its path. encoding/json's own strict
-// mode stops at the first one and does not say where it is.
-func unknownKeys(v any, t reflect.Type, path string, probs *Problems) {
+// conform walks the decoded tree alongside the Go type. It reports every
+// key the type does not have, with its path (encoding/json's strict mode
+// stops at the first and does not say where it is), and turns an unquoted
+// YAML number into a string where the field is a string, so that
+// `accountId: 111111111111` reads as people expect.
+func conform(v any, t reflect.Type, path string, probs *Problems) any {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
 		// A type with its own UnmarshalJSON decides what it accepts.
-		return
+		return v
 	}
 	switch t.Kind() {
+	case reflect.String:
+		if n, ok := v.(json.Number); ok {
+			return n.String()
+		}
 	case reflect.Struct:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return // a type error; json.Unmarshal reports it
+			return v // a type error; decoding reports it
 		}
 		fields := jsonFields(t)
 		keys := make([]string, 0, len(m))
@@ -141,21 +168,22 @@ func unknownKeys(v any, t reflect.Type, path string, probs *Problems) {
 				*probs = append(*probs, fmt.Errorf("%s: unknown key", join(path, k)))
 				continue
 			}
-			unknownKeys(m[k], ft, join(path, k), probs)
+			m[k] = conform(m[k], ft, join(path, k), probs)
 		}
 	case reflect.Map:
 		if m, ok := v.(map[string]any); ok {
 			for k, child := range m {
-				unknownKeys(child, t.Elem(), join(path, k), probs)
+				m[k] = conform(child, t.Elem(), join(path, k), probs)
 			}
 		}
 	case reflect.Slice:
 		if s, ok := v.([]any); ok {
 			for i, child := range s {
-				unknownKeys(child, t.Elem(), fmt.Sprintf("%s[%d]", path, i), probs)
+				s[i] = conform(child, t.Elem(), fmt.Sprintf("%s[%d]", path, i), probs)
 			}
 		}
 	}
+	return v
 }
 
 // jsonFields maps the json names of a struct's fields to their types.
@@ -186,10 +214,26 @@ func join(path, key string) string {
 }
 
 // decodeProblem rewrites encoding/json's errors into "path: problem".
-func decodeProblem(err error) error {
+func decodeProblem(section string, err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("%s: want %s, got %s", te.Field, te.Type, te.Value)
+		want := te.Type.String()
+		switch te.Type.Kind() {
+		case reflect.Int, reflect.Int32, reflect.Int64:
+			want = "a whole number"
+		case reflect.String:
+			want = "a string"
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.Slice:
+			want = "a list"
+		case reflect.Struct, reflect.Map:
+			want = "a mapping"
+		}
+		if te.Type == reflect.TypeFor[Duration]() {
+			want = `a duration such as "30s" or "12h"`
+		}
+		return fmt.Errorf("%s: want %s, got %s", join(section, te.Field), want, te.Value)
 	}
-	return err
+	return fmt.Errorf("%s: %w", section, err)
 }
