@@ -1,0 +1,146 @@
+package awssim
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+)
+
+// CreatePresignedDomainUrl: mints a one-time token for the simulated Studio.
+
+const (
+	defaultURLExpiry     = 300 * time.Second
+	defaultStudioSession = 43200 * time.Second
+)
+
+type createPresignedDomainURLInput struct {
+	DomainId                           *string
+	UserProfileName                    *string
+	SpaceName                          *string
+	LandingUri                         *string
+	ExpiresInSeconds                   *int64
+	SessionExpirationDurationInSeconds *int64
+}
+
+type createPresignedDomainURLOutput struct {
+	AuthorizedUrl string `json:"AuthorizedUrl"`
+}
+
+// studioToken is what a presigned URL stands for: who minted it, for which
+// profile, and until when it may be opened.
+type studioToken struct {
+	domainID, domainName, accountID, region string
+	profile, space, landingURI, landingPath string
+	mintedBy, sessionName, sourceIdentity   string
+	expires                                 time.Time
+	sessionDuration                         time.Duration
+	used                                    bool
+}
+
+func (s *Simulator) createPresignedDomainURL(_ context.Context, c *call, p *principal, in *createPresignedDomainURLInput) (any, *apiError) {
+	v := validationErrors{code: "ValidationException"}
+	checkName(&v, "domainId", in.DomainId, true, domainIDPattern)
+	checkName(&v, "userProfileName", in.UserProfileName, true, resourceNamePattern)
+	checkName(&v, "spaceName", in.SpaceName, false, resourceNamePattern)
+	checkRange(&v, "expiresInSeconds", in.ExpiresInSeconds, 5, 300)
+	checkRange(&v, "sessionExpirationDurationInSeconds", in.SessionExpirationDurationInSeconds, 1800, 43200)
+	if in.LandingUri != nil && len(*in.LandingUri) > 1023 {
+		v.add(*in.LandingUri, "landingUri", "Member must have length less than or equal to 1023")
+	}
+	if e := v.err(); e != nil {
+		return nil, e
+	}
+	if in.LandingUri != nil && !landingURIPattern.MatchString(*in.LandingUri) {
+		return nil, newAPIError(http.StatusBadRequest, "ValidationException",
+			"Invalid LandingUri '"+*in.LandingUri+"': expected studio::<path> or app:<JupyterServer|JupyterLab|RStudioServerPro|CodeEditor|Canvas>:<path>")
+	}
+	c.rec.DomainID, c.rec.UserProfile = *in.DomainId, *in.UserProfileName
+	c.rec.Space = deref(in.SpaceName)
+
+	d := s.domainInRegion(p.accountID, p.region, *in.DomainId)
+	switch {
+	case d == nil:
+		return nil, domainNotFound(p.accountID, p.region, *in.DomainId)
+	case d.AuthMode != "IAM":
+		return nil, newAPIError(http.StatusBadRequest, "ValidationException",
+			"Domain '"+d.ID+"' uses "+d.AuthMode+" authentication; presigned URLs are only supported for IAM mode domains.")
+	case d.Status != "InService":
+		return nil, newAPIError(http.StatusBadRequest, "ValidationException",
+			"Domain '"+d.ID+"' is in status "+d.Status+", not InService.")
+	case !d.profiles[*in.UserProfileName]:
+		return nil, profileNotFound(d, *in.UserProfileName)
+	}
+	if in.SpaceName != nil {
+		sp, ok := d.spaces[*in.SpaceName]
+		switch {
+		case !ok:
+			return nil, newAPIError(http.StatusBadRequest, "ResourceNotFound",
+				"Space '"+*in.SpaceName+"' not found in domain '"+d.ID+"'.")
+		case sp.OwnerProfile != "" && sp.OwnerProfile != *in.UserProfileName:
+			return nil, newAPIError(http.StatusBadRequest, "ValidationException",
+				"Space '"+sp.Name+"' is private to user profile '"+sp.OwnerProfile+"'.")
+		}
+	}
+
+	expiresIn := defaultURLExpiry
+	if in.ExpiresInSeconds != nil {
+		expiresIn = time.Duration(*in.ExpiresInSeconds) * time.Second
+	}
+	sessionFor := defaultStudioSession
+	if in.SessionExpirationDurationInSeconds != nil {
+		sessionFor = time.Duration(*in.SessionExpirationDurationInSeconds) * time.Second
+	}
+	tok := &studioToken{
+		domainID:        d.ID,
+		domainName:      d.Name,
+		accountID:       d.accountID,
+		region:          d.Region,
+		profile:         *in.UserProfileName,
+		space:           deref(in.SpaceName),
+		landingURI:      deref(in.LandingUri),
+		landingPath:     landingPath(deref(in.LandingUri)),
+		mintedBy:        p.arn,
+		sessionName:     p.sessionName,
+		sourceIdentity:  p.sourceIdentity,
+		sessionDuration: sessionFor,
+	}
+	token := s.mintStudioToken(tok, expiresIn)
+	return createPresignedDomainURLOutput{
+		AuthorizedUrl: s.studioURL(d) + "/auth?token=" + url.QueryEscape(token),
+	}, nil
+}
+
+func (s *Simulator) mintStudioToken(tok *studioToken, expiresIn time.Duration) string {
+	now := s.now()
+	tok.expires = now.Add(expiresIn)
+	token := randomToken()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pruneLocked(now)
+	s.tokens[token] = tok
+	return token
+}
+
+// landingPath maps a LandingUri to the path below the domain where the
+// simulated Studio lands, mirroring where the real apps live.
+func landingPath(uri string) string {
+	if uri == "" {
+		return "lab"
+	}
+	kind, rest, _ := strings.Cut(uri, ":")
+	app, rel, _ := strings.Cut(rest, ":")
+	// Cleaning a rooted path drops any "..", keeping the redirect inside
+	// the domain.
+	rel = strings.TrimPrefix(path.Clean("/"+rel), "/")
+	prefix := "studio"
+	if kind == "app" {
+		prefix = strings.ToLower(app) + "/default"
+	}
+	if rel == "" {
+		return prefix
+	}
+	return prefix + "/" + rel
+}
