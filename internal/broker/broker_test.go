@@ -19,6 +19,7 @@ import (
 	"github.com/sagegate/sagegate/internal/identity"
 	"github.com/sagegate/sagegate/internal/problem"
 	"github.com/sagegate/sagegate/internal/routing"
+	"github.com/sagegate/sagegate/internal/testutil"
 )
 
 // fakeSTS issues credentials valid for ttl and records every call.
@@ -76,14 +77,6 @@ func (f *fakeSM) CreatePresignedDomainUrl(ctx context.Context, in *sagemaker.Cre
 	return &sagemaker.CreatePresignedDomainUrlOutput{AuthorizedUrl: aws.String("https://" + *in.DomainId + ".studio.us-east-1.sagemaker.aws/auth?token=t")}, nil
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 func target() routing.Target {
 	return routing.Target{
 		ID: "lob-a", Kind: routing.KindStudio, AccountID: "111111111111", Region: "us-east-1",
@@ -92,14 +85,14 @@ func target() routing.Target {
 	}
 }
 
-func newTestBroker(st *fakeSTS, sm *fakeSM, c *clock) *Broker {
+func newTestBroker(st *fakeSTS, sm *fakeSM, c *testutil.Clock) *Broker {
 	return New(aws.Config{Region: "us-east-1"}, Options{
 		STS: st, NewSageMaker: func(string) SageMakerAPI { return sm }, Now: c.Now,
 	})
 }
 
 func TestLaunchAssumesOncePerUserAndStampsIdentity(t *testing.T) {
-	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	st := &fakeSTS{now: c.Now, ttl: time.Hour}
 	sm := &fakeSM{}
 	b := newTestBroker(st, sm, c)
@@ -140,7 +133,7 @@ func TestLaunchAssumesOncePerUserAndStampsIdentity(t *testing.T) {
 }
 
 func TestLaunchRefreshesCredentialsBeforeExpiry(t *testing.T) {
-	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	st := &fakeSTS{now: c.Now, ttl: time.Hour}
 	b := newTestBroker(st, &fakeSM{}, c)
 	p := &identity.Principal{Username: "alice"}
@@ -151,12 +144,12 @@ func TestLaunchRefreshesCredentialsBeforeExpiry(t *testing.T) {
 		}
 	}
 	launch()
-	c.Add(54 * time.Minute) // 6 minutes left: still fresh
+	c.Advance(54 * time.Minute) // 6 minutes left: still fresh
 	launch()
 	if st.count() != 1 {
 		t.Fatalf("AssumeRole calls = %d, want 1 while fresh", st.count())
 	}
-	c.Add(2 * time.Minute) // 4 minutes left: inside the refresh window
+	c.Advance(2 * time.Minute) // 4 minutes left: inside the refresh window
 	launch()
 	if st.count() != 2 {
 		t.Fatalf("AssumeRole calls = %d, want 2 after the refresh window", st.count())
@@ -164,7 +157,7 @@ func TestLaunchRefreshesCredentialsBeforeExpiry(t *testing.T) {
 }
 
 func TestConcurrentFirstLaunchesShareOneAssumeRole(t *testing.T) {
-	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	st := &fakeSTS{now: c.Now, ttl: time.Hour, gate: make(chan struct{}), entered: make(chan struct{})}
 	sm := &fakeSM{}
 	b := newTestBroker(st, sm, c)
@@ -200,7 +193,7 @@ func TestConcurrentFirstLaunchesShareOneAssumeRole(t *testing.T) {
 }
 
 func TestLaunchPassesSpaceAndLandingURI(t *testing.T) {
-	c := &clock{t: time.Now()}
+	c := testutil.NewClock(time.Now())
 	sm := &fakeSM{}
 	b := newTestBroker(&fakeSTS{now: c.Now, ttl: time.Hour}, sm, c)
 	tg := target()
@@ -241,7 +234,7 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &clock{t: time.Now()}
+			c := testutil.NewClock(time.Now())
 			st := &fakeSTS{now: c.Now, ttl: time.Hour, err: tc.stsErr}
 			b := newTestBroker(st, &fakeSM{err: tc.smErr}, c)
 			p := &identity.Principal{Username: "alice"}

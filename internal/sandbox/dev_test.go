@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"html"
 	"io"
@@ -11,18 +10,19 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/sagegate/sagegate/internal/testutil"
 )
 
 // startDev runs the sandbox exactly as `sagegate dev` does, on a free port.
-func startDev(t *testing.T) (*Dev, *bytes.Buffer) {
+func startDev(t *testing.T) (*Dev, *testutil.SyncBuffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var audit syncBuffer
+	var audit testutil.SyncBuffer
 	dev, err := New(context.Background(), "http://"+ln.Addr().String(), ln.Addr().String(), Options{AuditWriter: &audit})
 	if err != nil {
 		t.Fatal(err)
@@ -30,18 +30,7 @@ func startDev(t *testing.T) (*Dev, *bytes.Buffer) {
 	srv := &http.Server{Handler: dev.Handler}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return dev, &audit.buf
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
+	return dev, &audit
 }
 
 var (

@@ -20,30 +20,14 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/sagegate/sagegate/internal/identity"
+	"github.com/sagegate/sagegate/internal/testutil"
 )
 
 // fakeClock is the injected clock every test shares between the gateway,
 // the test provider and the test verifier.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = testutil.Clock
 
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *fakeClock { return testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 // testProvider is a minimal OIDC provider: discovery, an /authorize that
 // signs the user in at once, and a /token that enforces PKCE S256 and

@@ -1,7 +1,6 @@
 package awssim_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sagegate/sagegate/internal/sandbox/awssim"
+	"github.com/sagegate/sagegate/internal/testutil"
 )
 
 const (
@@ -44,41 +43,9 @@ const (
 	domainNew = "d-pending0001"
 )
 
-// clock is a settable clock shared by the simulator and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = testutil.Clock
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testutil.SyncBuffer
 
 type env struct {
 	sim   *awssim.Simulator
@@ -96,7 +63,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	// The SDK signs with the real clock, so the simulated clock starts at
 	// the real time; tests then move it forward.
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := testutil.NewClock(time.Now().UTC().Truncate(time.Second))
 	logs := &syncBuffer{}
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/sagegate/sagegate/internal/sandbox/awssim"
+	"github.com/sagegate/sagegate/internal/testutil"
 )
 
 // presign mints a presigned URL for alice in domain A as the gateway would.
@@ -200,7 +201,7 @@ func TestStudioSessionIsBoundToItsDomain(t *testing.T) {
 }
 
 func TestStudioUnderStripPrefix(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testutil.NewClock(time.Now())
 	srv := httptest.NewUnstartedServer(nil)
 	sim := awssim.New(awssim.Options{Now: clk.Now, StudioBaseURL: "http://" + srv.Listener.Addr().String() + "/studio/"})
 	mux := http.NewServeMux()

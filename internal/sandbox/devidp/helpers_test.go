@@ -1,7 +1,6 @@
 package devidp
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -17,31 +16,13 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/sagegate/sagegate/internal/testutil"
 )
-
-// fakeClock is an injected clock, so expiry is tested without sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 const (
 	issuerPath = "/dev/oidc"
@@ -52,6 +33,10 @@ const (
 	bobPass    = "bobs-own-secret"
 )
 
+type fakeClock = testutil.Clock
+
+type syncBuffer = testutil.SyncBuffer
+
 // env is one issuer behind a real HTTP server on 127.0.0.1.
 type env struct {
 	iss    *Issuer
@@ -60,23 +45,6 @@ type env struct {
 	base   string // the issuer URL
 	logs   *syncBuffer
 	client *http.Client // keeps cookies, never follows redirects
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func testUsers() []User {
@@ -107,7 +75,7 @@ func testKey(t *testing.T) *ecdsa.PrivateKey {
 // may change the options before New.
 func newEnv(t *testing.T, mutate func(*Options)) *env {
 	t.Helper()
-	e := &env{clock: &fakeClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}, logs: &syncBuffer{}}
+	e := &env{clock: testutil.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)), logs: &syncBuffer{}}
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.base = "http://" + e.srv.Listener.Addr().String() + issuerPath
 	opts := Options{
