@@ -10,13 +10,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sagegate/sagegate/internal/identity"
+	"github.com/sagegate/sagegate/internal/metrics"
 	"github.com/sagegate/sagegate/internal/routing"
 )
 
@@ -42,8 +41,27 @@ type Options struct {
 	// RefreshBefore: cached credentials are replaced this long before they
 	// expire, so no presign runs on credentials about to die. Default 5m.
 	RefreshBefore time.Duration
+	// RefreshAhead: credentials of people who launched recently are
+	// re-assumed in the background this long before they expire, so no
+	// launch waits on STS. Default 15m.
+	RefreshAhead time.Duration
+	// KeepWarm: how long after a person's last launch their credentials
+	// are still refreshed in the background. Default 1h.
+	KeepWarm time.Duration
 	// CacheSize bounds the number of cached user sessions. Default 10000.
 	CacheSize int
+	// MaxConcurrentPerAccount caps AWS calls in flight per account, so a
+	// burst cannot exhaust the account's STS or SageMaker quotas. Default 64.
+	MaxConcurrentPerAccount int
+	// QueueWait is how long a launch waits for a free slot before a 429.
+	// Default 1s.
+	QueueWait time.Duration
+	// BreakerThreshold consecutive unhealthy failures open an account's
+	// circuit for BreakerCooldown. Defaults 5 and 10s.
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
+	// Metrics, when set, observes AWS calls, caches and refusals.
+	Metrics *metrics.Metrics
 	// STSEndpoint and SageMakerEndpoint override the AWS endpoints (the
 	// sandbox simulator, a VPC endpoint). Empty means the SDK's default,
 	// which also honours AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SAGEMAKER.
@@ -63,9 +81,12 @@ type Broker struct {
 	sts   STSAPI
 	creds *credCache
 
-	mu      sync.Mutex
-	clients map[clientKey]SageMakerAPI
-	newSM   func(region string) SageMakerAPI
+	mu       sync.Mutex
+	clients  map[clientKey]SageMakerAPI
+	accounts map[string]*account
+	newSM    func(region string) SageMakerAPI
+	// afterRefresh, when set (tests), runs after each background refresh.
+	afterRefresh func()
 }
 
 type clientKey struct{ account, region string }
@@ -84,7 +105,9 @@ func New(cfg aws.Config, opts Options) *Broker {
 		opts.CallTimeout = 5 * time.Second
 	}
 	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 3
+		// Enough that a launch survives 30% throttling with >99.9%
+		// probability (0.3^6 < 0.001), still inside CallTimeout.
+		opts.MaxAttempts = 6
 	}
 	if opts.SessionDuration <= 0 {
 		opts.SessionDuration = time.Hour
@@ -92,8 +115,26 @@ func New(cfg aws.Config, opts Options) *Broker {
 	if opts.RefreshBefore <= 0 {
 		opts.RefreshBefore = 5 * time.Minute
 	}
+	if opts.RefreshAhead <= opts.RefreshBefore {
+		opts.RefreshAhead = max(15*time.Minute, 2*opts.RefreshBefore)
+	}
+	if opts.KeepWarm <= 0 {
+		opts.KeepWarm = time.Hour
+	}
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = 10000
+	}
+	if opts.MaxConcurrentPerAccount <= 0 {
+		opts.MaxConcurrentPerAccount = 64
+	}
+	if opts.QueueWait <= 0 {
+		opts.QueueWait = time.Second
+	}
+	if opts.BreakerThreshold <= 0 {
+		opts.BreakerThreshold = 5
+	}
+	if opts.BreakerCooldown <= 0 {
+		opts.BreakerCooldown = 10 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -102,24 +143,16 @@ func New(cfg aws.Config, opts Options) *Broker {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg = cfg.Copy()
-	cfg.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = opts.MaxAttempts
-			o.MaxBackoff = time.Second
-			// The SDK's client-side retry quota would turn a burst of
-			// throttling into non-retried failures for everyone; the
-			// per-call deadline already bounds the work.
-			o.RateLimiter = ratelimit.None
-		})
-	}
+	cfg.Retryer = newRetryer(opts.MaxAttempts)
 	b := &Broker{
-		opts:    opts,
-		log:     opts.Logger,
-		sts:     opts.STS,
-		creds:   newCredCache(opts.CacheSize, opts.RefreshBefore, opts.Now),
-		clients: map[clientKey]SageMakerAPI{},
-		newSM:   opts.NewSageMaker,
+		opts:     opts,
+		log:      opts.Logger,
+		sts:      opts.STS,
+		clients:  map[clientKey]SageMakerAPI{},
+		accounts: map[string]*account{},
+		newSM:    opts.NewSageMaker,
 	}
+	b.creds = newCredCache(opts.CacheSize, opts.RefreshBefore, opts.RefreshAhead, opts.KeepWarm, opts.Now, b.refreshInBackground)
 	if b.sts == nil {
 		b.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
 			if opts.STSEndpoint != "" {
@@ -155,14 +188,37 @@ func (b *Broker) sageMaker(account, region string) SageMakerAPI {
 	return c
 }
 
-// Launch mints a presigned Studio URL for p into t.
+// Launch mints a presigned Studio URL for p into t, under the account's
+// concurrency cap and circuit breaker.
 func (b *Broker) Launch(ctx context.Context, p *identity.Principal, t routing.Target) (Result, error) {
-	key := credKey{role: t.RoleARN, externalID: t.ExternalID, user: p.Username}
-	creds, cached, err := b.creds.get(ctx, key, func(ctx context.Context) (aws.Credentials, error) {
-		return b.assumeRole(ctx, p, t)
+	var res Result
+	err := b.guard(ctx, t.AccountID, func() error {
+		var err error
+		res, err = b.launch(ctx, p, t)
+		return err
 	})
+	return res, err
+}
+
+// credentials returns p's assumed-role credentials for t's access role.
+func (b *Broker) credentials(ctx context.Context, p *identity.Principal, t routing.Target) (aws.Credentials, credKey, bool, error) {
+	key := credKey{role: t.RoleARN, externalID: t.ExternalID, user: p.Username}
+	creds, cached, err := b.creds.get(ctx, key, b.assume)
+	if cached {
+		b.opts.Metrics.Cache("credentials", "hit")
+	} else {
+		b.opts.Metrics.Cache("credentials", "miss")
+	}
 	if err != nil {
-		return Result{}, mapAWSError(ctx, err, stepAssumeRole, t)
+		return aws.Credentials{}, key, false, mapAWSError(ctx, err, stepAssumeRole, t)
+	}
+	return creds, key, cached, nil
+}
+
+func (b *Broker) launch(ctx context.Context, p *identity.Principal, t routing.Target) (Result, error) {
+	creds, key, cached, err := b.credentials(ctx, p, t)
+	if err != nil {
+		return Result{}, err
 	}
 
 	lifetime := t.URLLifetime
@@ -186,9 +242,11 @@ func (b *Broker) Launch(ctx context.Context, p *identity.Principal, t routing.Ta
 	callCtx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
 	defer cancel()
 	minted := b.opts.Now()
+	start := time.Now()
 	out, err := b.sageMaker(t.AccountID, t.Region).CreatePresignedDomainUrl(callCtx, in, func(o *sagemaker.Options) {
 		o.Credentials = credentials.StaticCredentialsProvider{Value: creds}
 	})
+	b.opts.Metrics.AWSCall("sagemaker", "CreatePresignedDomainUrl", time.Since(start), err)
 	if err != nil {
 		if rejectedCredentials(err) {
 			// The session was revoked or the role changed: assume afresh
@@ -203,20 +261,24 @@ func (b *Broker) Launch(ctx context.Context, p *identity.Principal, t routing.Ta
 	return Result{URL: *out.AuthorizedUrl, ExpiresAt: minted.Add(lifetime), CredentialsCached: cached}, nil
 }
 
-func (b *Broker) assumeRole(ctx context.Context, p *identity.Principal, t routing.Target) (aws.Credentials, error) {
+// assume calls STS for the session k names: k's user as SourceIdentity and
+// session name, so the account's CloudTrail shows who it was.
+func (b *Broker) assume(ctx context.Context, k credKey) (aws.Credentials, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
 	defer cancel()
-	name := stsName(p.Username)
+	name := stsName(k.user)
 	in := &sts.AssumeRoleInput{
-		RoleArn:         aws.String(t.RoleARN),
+		RoleArn:         aws.String(k.role),
 		RoleSessionName: aws.String(name),
 		SourceIdentity:  aws.String(name),
 		DurationSeconds: aws.Int32(int32(b.opts.SessionDuration / time.Second)),
 	}
-	if t.ExternalID != "" {
-		in.ExternalId = aws.String(t.ExternalID)
+	if k.externalID != "" {
+		in.ExternalId = aws.String(k.externalID)
 	}
+	start := time.Now()
 	out, err := b.sts.AssumeRole(ctx, in)
+	b.opts.Metrics.AWSCall("sts", "AssumeRole", time.Since(start), err)
 	if err != nil {
 		return aws.Credentials{}, err
 	}
@@ -224,7 +286,7 @@ func (b *Broker) assumeRole(ctx context.Context, p *identity.Principal, t routin
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
 		return aws.Credentials{}, fmt.Errorf("AssumeRole returned incomplete credentials")
 	}
-	b.log.DebugContext(ctx, "assumed role", "role", t.RoleARN, "session", name, "expires", *c.Expiration)
+	b.log.DebugContext(ctx, "assumed role", "role", k.role, "session", name, "expires", *c.Expiration)
 	return aws.Credentials{
 		AccessKeyID:     *c.AccessKeyId,
 		SecretAccessKey: *c.SecretAccessKey,

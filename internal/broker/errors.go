@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/sagegate/sagegate/internal/problem"
 	"github.com/sagegate/sagegate/internal/routing"
@@ -46,6 +47,32 @@ func apiCode(err error) (string, string) {
 		return ae.ErrorCode(), ae.ErrorMessage()
 	}
 	return "", ""
+}
+
+// classify tells the breaker what an AWS error says about the account.
+func classify(ctx context.Context, err error) outcome {
+	if err == nil {
+		return healthy
+	}
+	if ctx.Err() != nil {
+		return neutral
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return unhealthy
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return unhealthy
+	}
+	code, _ := apiCode(err)
+	switch {
+	case throttleCodes[code]:
+		return unhealthy
+	case code != "":
+		return healthy
+	}
+	// No AWS answer at all: the endpoint could not be reached.
+	return unhealthy
 }
 
 // rejectedCredentials reports whether AWS refused the credentials

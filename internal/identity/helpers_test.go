@@ -2,6 +2,8 @@ package identity
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -79,6 +81,22 @@ func (e *env) verifyCtx(ctx context.Context, t *testing.T, tok, wantReason strin
 		if err != nil && strings.Contains(err.Error(), tok) {
 			t.Errorf("the token appears in the error")
 		}
+	}
+	if p != nil {
+		// ExpiresAt must be the token's exp; the table tests then compare
+		// the rest of the Principal.
+		payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+		var claims struct {
+			Exp float64 `json:"exp"`
+		}
+		_ = json.Unmarshal(payload, &claims)
+		want := time.Unix(0, int64(claims.Exp*1e9)).UTC()
+		if !p.ExpiresAt.Equal(want) {
+			t.Errorf("ExpiresAt = %v, want the token's exp %v", p.ExpiresAt, want)
+		}
+		cp := *p
+		cp.ExpiresAt = time.Time{}
+		p = &cp
 	}
 	return p
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Principal is the verified person behind a request.
@@ -23,6 +24,9 @@ type Principal struct {
 	Issuer string `json:"iss"`
 	// Provider is the configured name of the provider that verified it.
 	Provider string `json:"provider,omitempty"`
+	// ExpiresAt is the token's exp: nothing derived from the token may be
+	// trusted past it. Zero when the identity did not come from a token.
+	ExpiresAt time.Time `json:"-"`
 }
 
 // Verifier verifies a raw JWT (without the "Bearer " prefix).

@@ -157,6 +157,9 @@ func (k *keySet) fetchIfDue(ctx context.Context) error {
 		idx, skipped, err = fetchKeys(ctx, k.s.client, url)
 	}
 
+	if k.s.onKeyFetch != nil {
+		k.s.onKeyFetch(k.provider, err)
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err != nil {

@@ -68,6 +68,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives key-fetch events, never tokens. Nil discards.
 	Logger *slog.Logger
+	// OnKeyFetch, when set, is told of every signing-key fetch and its
+	// result (metrics).
+	OnKeyFetch func(provider string, err error)
 }
 
 // settings are Options with defaults applied.
@@ -80,6 +83,7 @@ type settings struct {
 	fetchTimeout time.Duration
 	now          func() time.Time
 	log          *slog.Logger
+	onKeyFetch   func(provider string, err error)
 }
 
 func (o Options) resolve() (settings, error) {
@@ -90,6 +94,8 @@ func (o Options) resolve() (settings, error) {
 		client:   o.HTTPClient,
 		now:      o.Now,
 		log:      o.Logger,
+
+		onKeyFetch: o.OnKeyFetch,
 	}
 	algs := o.Algorithms
 	if len(algs) == 0 {

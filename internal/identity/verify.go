@@ -125,6 +125,8 @@ func (m *MultiVerifier) Verify(ctx context.Context, raw string) (*Principal, err
 		return nil, fail(ReasonMissingClaim, "claim sub is required", nil)
 	}
 	pr.Issuer, pr.Provider = iss, p.cfg.Name
+	// checkTimes has already required exp.
+	pr.ExpiresAt, _, _ = c.numericDate("exp")
 	return pr, nil
 }
 

@@ -1,0 +1,75 @@
+package identity
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sagegate/sagegate/internal/testutil"
+)
+
+type countingVerifier struct {
+	calls atomic.Int32
+	exp   time.Time
+}
+
+func (v *countingVerifier) Verify(_ context.Context, raw string) (*Principal, error) {
+	v.calls.Add(1)
+	if raw == "bad" {
+		return nil, fail(ReasonBadSignature, "bad", nil)
+	}
+	return &Principal{Username: raw, ExpiresAt: v.exp}, nil
+}
+
+func TestCacheServesVerifiedTokensUntilExpiry(t *testing.T) {
+	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	next := &countingVerifier{exp: clock.Now().Add(2 * time.Minute)}
+	c := NewCache(next, 100, 5*time.Minute, clock.Now)
+	var hits int
+	c.OnLookup = func(hit bool) {
+		if hit {
+			hits++
+		}
+	}
+	for i := 0; i < 3; i++ {
+		p, err := c.Verify(context.Background(), "alice")
+		if err != nil || p.Username != "alice" {
+			t.Fatalf("verify %d: %v %v", i, p, err)
+		}
+	}
+	if next.calls.Load() != 1 || hits != 2 {
+		t.Fatalf("underlying verifications = %d, hits = %d; want 1 and 2", next.calls.Load(), hits)
+	}
+	if p, _ := c.Verify(context.Background(), "bob"); p.Username != "bob" {
+		t.Fatalf("another token got %q", p.Username)
+	}
+	// The token's own exp bounds the entry (2 min, under maxTTL).
+	clock.Advance(2 * time.Minute)
+	if _, err := c.Verify(context.Background(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if next.calls.Load() != 3 {
+		t.Fatalf("expired entry was served: %d underlying calls, want 3", next.calls.Load())
+	}
+}
+
+func TestCacheBoundsByMaxTTLAndNeverCachesFailures(t *testing.T) {
+	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	next := &countingVerifier{exp: clock.Now().Add(time.Hour)}
+	c := NewCache(next, 100, time.Minute, clock.Now)
+	c.Verify(context.Background(), "alice")
+	clock.Advance(61 * time.Second)
+	c.Verify(context.Background(), "alice")
+	if next.calls.Load() != 2 {
+		t.Errorf("entry outlived maxTTL: %d calls", next.calls.Load())
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := c.Verify(context.Background(), "bad"); ReasonOf(err) != ReasonBadSignature {
+			t.Fatalf("bad token: %v", err)
+		}
+	}
+	if next.calls.Load() != 4 {
+		t.Errorf("a failure was cached: %d calls", next.calls.Load())
+	}
+}
