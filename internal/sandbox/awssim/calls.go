@@ -75,7 +75,11 @@ type callRecorder struct {
 	mu     sync.Mutex
 	seq    int
 	counts map[callKey]int
-	log    []CallRecord
+	// log is a ring of the last maxCallLog calls; next is where the next
+	// record goes once the ring is full. A ring, because shifting a full
+	// slice on every call made the simulator the bottleneck of load tests.
+	log  []CallRecord
+	next int
 }
 
 func (r *callRecorder) record(rec CallRecord) {
@@ -87,10 +91,19 @@ func (r *callRecorder) record(rec CallRecord) {
 	r.seq++
 	rec.Seq = r.seq
 	r.counts[callKey{rec.Service, rec.Operation, rec.Account}]++
-	if len(r.log) >= maxCallLog {
-		r.log = slices.Delete(r.log, 0, len(r.log)-maxCallLog+1)
+	if len(r.log) < maxCallLog {
+		r.log = append(r.log, rec)
+		return
 	}
-	r.log = append(r.log, rec)
+	r.log[r.next] = rec
+	r.next = (r.next + 1) % maxCallLog
+}
+
+// ordered returns the log oldest first.
+func (r *callRecorder) ordered() []CallRecord {
+	out := make([]CallRecord, 0, len(r.log))
+	out = append(out, r.log[r.next:]...)
+	return append(out, r.log[:r.next]...)
 }
 
 // Calls returns a snapshot of the call counts.
@@ -112,7 +125,7 @@ func (s *Simulator) Calls() Calls {
 func (s *Simulator) CallLog() []CallRecord {
 	s.calls.mu.Lock()
 	defer s.calls.mu.Unlock()
-	return slices.Clone(s.calls.log)
+	return s.calls.ordered()
 }
 
 // ResetCalls clears the counts and the call log.
@@ -121,6 +134,7 @@ func (s *Simulator) ResetCalls() {
 	defer s.calls.mu.Unlock()
 	s.calls.counts = nil
 	s.calls.log = nil
+	s.calls.next = 0
 }
 
 // CallsHandler serves the counts as JSON: GET returns Calls (with the call
