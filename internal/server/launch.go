@@ -103,6 +103,10 @@ func (s *Server) launchByID(w http.ResponseWriter, r *http.Request, p *identity.
 
 // launch mints the URL and answers with a redirect or JSON.
 func (s *Server) launch(w http.ResponseWriter, r *http.Request, p *identity.Principal, t routing.Target, start time.Time, redirect bool) error {
+	if err := s.allowLaunch(p); err != nil {
+		s.record(r, p, &t, start, err)
+		return err
+	}
 	res, err := s.opts.Launcher.Launch(r.Context(), p, t)
 	if err == nil {
 		err = checkURL(res.URL)
@@ -122,6 +126,22 @@ func (s *Server) launch(w http.ResponseWriter, r *http.Request, p *identity.Prin
 		return nil
 	}
 	return writeJSON(w, http.StatusOK, launchResponse{URL: res.URL, ExpiresAt: res.ExpiresAt.UTC().Format(time.RFC3339)})
+}
+
+// allowLaunch takes one of p's launch tokens.
+func (s *Server) allowLaunch(p *identity.Principal) error {
+	if s.opts.LaunchLimiter == nil {
+		return nil
+	}
+	ok, wait := s.opts.LaunchLimiter.Allow(p.Username)
+	if ok {
+		return nil
+	}
+	s.opts.Metrics.Rejected("user_rate")
+	pe := problem.New(http.StatusTooManyRequests, "rate_limited",
+		fmt.Sprintf("Too many launches by %q in a short time. Try again in a few seconds.", p.Username))
+	pe.RetryAfter = wait
+	return pe
 }
 
 type launchResponse struct {
@@ -168,6 +188,15 @@ func (s *Server) recordAction(r *http.Request, action string, p *identity.Princi
 	if t != nil {
 		e.Target, e.Account, e.Region, e.Domain, e.Profile = t.ID, t.AccountID, t.Region, t.DomainID, t.UserProfile
 	}
+	kind := "none"
+	if t != nil && t.Kind != "" {
+		kind = t.Kind
+	}
+	defer func() {
+		if action == "launch" {
+			s.opts.Metrics.Launch(kind, e.Outcome, e.Latency)
+		}
+	}()
 	if err != nil {
 		pe := problem.From(err)
 		e.ErrorCode = pe.Code

@@ -42,6 +42,16 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		r = r.WithContext(reqid.With(r.Context(), id))
 		w.Header().Set(reqid.Header, id)
 		rec := &statusRecorder{ResponseWriter: w}
+		if !s.admit(rec, r) {
+			s.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", rec.status)
+			return
+		}
+		defer func() { <-s.inFlight }()
+		s.opts.Metrics.InFlight(1)
+		defer s.opts.Metrics.InFlight(-1)
+		// Nothing sagegate serves takes a large body: cap what any handler
+		// could read.
+		r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -52,9 +62,37 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					s.render(rec, r, problem.New(http.StatusInternalServerError, "internal", "Something went wrong inside sagegate. The request id identifies it in the logs."))
 				}
 			}
+			s.opts.Metrics.Request(rec.status)
 			s.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
 				"status", rec.status, "durationMs", float64(time.Since(start).Microseconds())/1000)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// Input limits.
+const (
+	maxURLBytes  = 8 << 10
+	maxBodyBytes = 64 << 10
+)
+
+// admit applies the limits that are checked before any handler runs: the
+// URL size, and the cap on requests in flight (a full server answers 503
+// at once rather than queueing without bound). When it refuses it has
+// written the answer.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
+	if len(r.RequestURI) > maxURLBytes {
+		s.render(w, r, problem.New(http.StatusRequestURITooLong, "uri_too_long", "The request URL is too long."))
+		return false
+	}
+	select {
+	case s.inFlight <- struct{}{}:
+		return true
+	default:
+		s.opts.Metrics.Rejected("overload")
+		pe := problem.New(http.StatusServiceUnavailable, "overloaded", "sagegate is serving too many requests right now. Try again in a moment.")
+		pe.RetryAfter = time.Second
+		s.render(w, r, pe)
+		return false
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sagegate/sagegate/internal/problem"
 	"github.com/sagegate/sagegate/internal/reqid"
 	"github.com/sagegate/sagegate/internal/routing"
+	"github.com/sagegate/sagegate/internal/session"
 )
 
 // wantsHTML reports whether the caller is a browser. Browsers always list
@@ -53,8 +54,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	if pe.RetryAfter > 0 {
-		secs := int((pe.RetryAfter + 999_999_999) / 1_000_000_000)
-		h.Set("Retry-After", strconv.Itoa(secs))
+		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(pe.RetryAfter)))
 	}
 	if pe.Status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", error_description=%q`, pe.Code))
@@ -71,14 +71,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, err error) {
 	}
 
 	if wantsHTML(r) {
-		s.page(w, r, status, "error.html", errorPage{
-			pageData:  s.pageData(r, http.StatusText(status)),
-			Detail:    pe.Detail,
-			Next:      nextStep(pe),
-			Action:    s.errorAction(r, pe),
-			Code:      pe.Code,
-			RequestID: id,
-		})
+		s.page(w, r, status, "error.html", s.errorPage(r, pe, status, id))
 		return
 	}
 	body := problemBody{
@@ -102,53 +95,28 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, err error) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-// nextStep tells a person what to do about an error.
-func nextStep(pe *problem.Error) string {
-	switch pe.Code {
-	case problem.CodeNoTargets:
-		return "Ask your platform team to add you to a line of business in sagegate."
-	case problem.CodeForbidden:
-		return "Open your own Studio instead, from the sagegate home page."
-	case problem.CodeAWSThrottled, problem.CodeAWSTimeout, problem.CodeUnavailable:
-		return "Wait a few seconds and try again."
-	case problem.CodeAWSAccessDenied, problem.CodeAWSError, problem.CodeAWSNotFound:
-		return "Send the request id below to your platform team."
-	}
-	if pe.Status == http.StatusUnauthorized {
-		return "Sign in again."
-	}
-	return ""
-}
-
-type link struct{ Href, Label string }
-
-func (s *Server) errorAction(r *http.Request, pe *problem.Error) *link {
-	if pe.Status == http.StatusUnauthorized && s.opts.Sessions != nil {
-		return &link{Href: s.opts.Sessions.LoginURL(r.URL.RequestURI()), Label: "Sign in"}
-	}
-	if pe.Status == http.StatusServiceUnavailable || pe.Status == http.StatusGatewayTimeout {
-		return &link{Href: r.URL.RequestURI(), Label: "Try again"}
-	}
-	return nil
-}
-
+// pageData is what the shared layout needs on every page.
 type pageData struct {
 	Title string
 	User  string
+	// SignOut is set for a browser session (a bearer token has nothing
+	// to sign out of); sign-out is a POST carrying the CSRF token.
+	SignOut *signOutForm
 }
+
+type signOutForm struct{ Action, Field, Token string }
 
 func (s *Server) pageData(r *http.Request, title string) pageData {
 	pd := pageData{Title: title}
 	if p, ok := principalFrom(r.Context()); ok {
 		pd.User = p.Username
+		if s.opts.Sessions != nil && r.Header.Get("Authorization") == "" {
+			if tok := s.opts.Sessions.CSRFToken(r); tok != "" {
+				pd.SignOut = &signOutForm{Action: session.LogoutPath, Field: session.CSRFField, Token: tok}
+			}
+		}
 	}
 	return pd
-}
-
-type errorPage struct {
-	pageData
-	Detail, Next, Code, RequestID string
-	Action                        *link
 }
 
 type choosePage struct {
@@ -164,6 +132,10 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 		s.log.ErrorContext(r.Context(), "template failed", "template", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
+	}
+	// Pages are per person and carry the sign-out form's CSRF token.
+	if w.Header().Get("Cache-Control") == "" {
+		w.Header().Set("Cache-Control", "no-store")
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")

@@ -154,8 +154,16 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("not ready: %d %s", rec.Code, rec.Body)
 	}
 	ready = nil
-	if rec := get(); rec.Code != http.StatusOK {
+	if rec := get(); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"status":"ready"`) {
 		t.Errorf("ready: %d %s", rec.Code, rec.Body)
+	}
+	s, err = New(Options{Verifier: fakeVerifier{}, Resolver: fakeResolver{}, Launcher: &fakeLauncher{},
+		Ready: []Check{{Name: "aws", Degraded: true, Func: func(context.Context) error { return errors.New("account 1 failing") }}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := get(); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"status":"degraded"`) || !strings.Contains(rec.Body.String(), "account 1 failing") {
+		t.Errorf("degraded: %d %s", rec.Code, rec.Body)
 	}
 }
 

@@ -38,7 +38,10 @@ func (m *Manager) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// Not no-referrer: under that policy browsers send "Origin: null" with
+	// the form's POST, which CheckCSRF rightly refuses. same-origin still
+	// sends nothing to other sites.
+	h.Set("Referrer-Policy", "same-origin")
 	err := logoutPage.Execute(w, map[string]string{
 		"Username": s.Principal.Username,
 		"Action":   LogoutPath,
