@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/sagegate/sagegate/internal/identity"
 	"github.com/sagegate/sagegate/internal/problem"
@@ -210,7 +211,8 @@ func TestErrorMapping(t *testing.T) {
 		{name: "expired session", smErr: apiErr("ExpiredTokenException"), status: http.StatusBadGateway, code: problem.CodeAWSAccessDenied, forgotten: true},
 		{name: "validation", smErr: apiErr("ValidationException"), status: http.StatusBadGateway, code: problem.CodeAWSError},
 		{name: "timeout", smErr: context.DeadlineExceeded, status: http.StatusGatewayTimeout, code: problem.CodeAWSTimeout},
-		{name: "network", smErr: errors.New("dial tcp: connection refused"), status: http.StatusBadGateway, code: problem.CodeAWSError},
+		{name: "network", smErr: errors.New("dial tcp: connection refused"), status: http.StatusServiceUnavailable, code: CodeAWSUnavailable, retry: true},
+		{name: "server error", smErr: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 500}}, Err: apiErr("InternalFailure")}, status: http.StatusServiceUnavailable, code: CodeAWSUnavailable, retry: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -95,6 +95,8 @@ func mapAWSError(ctx context.Context, err error, s step, t routing.Target) error
 			fmt.Sprintf("AWS did not answer in time while %s for account %s. Try again in a moment.", doing(s), t.AccountID))
 	}
 	code, msg := apiCode(err)
+	var re *smithyhttp.ResponseError
+	serverError := errors.As(err, &re) && re.HTTPStatusCode() >= 500
 	switch {
 	case notFoundCodes[code] && s == stepPresign:
 		detail := fmt.Sprintf("SageMaker found no Studio domain %s with user profile %q in account %s (%s).", t.DomainID, t.UserProfile, t.AccountID, t.Region)
@@ -113,12 +115,21 @@ func mapAWSError(ctx context.Context, err error, s step, t routing.Target) error
 	case deniedCodes[code]:
 		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSAccessDenied,
 			fmt.Sprintf("AWS denied sagemaker:CreatePresignedDomainUrl to role %s on domain %s: check the role's permissions policy.", t.RoleARN, t.DomainID))
-	case code != "":
+	case serverError || code == "":
+		// Still failing after the retries, but transient by nature: AWS
+		// answered with a server error, or could not be reached at all.
+		detail := fmt.Sprintf("AWS answered with a server error while %s for account %s. Try again in a few seconds.", doing(s), t.AccountID)
+		if code == "" && !serverError {
+			detail = fmt.Sprintf("sagegate could not reach AWS while %s for account %s. Try again in a few seconds.", doing(s), t.AccountID)
+		}
+		pe := problem.Wrap(err, http.StatusServiceUnavailable, CodeAWSUnavailable, detail)
+		pe.RetryAfter = retryAfterThrottled
+		return pe
+	default:
+		// A refusal (a 4xx other than the above): a configuration problem
+		// that retrying will not fix.
 		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSError,
 			fmt.Sprintf("AWS refused the request while %s for account %s: %s (%s).", doing(s), t.AccountID, code, msg))
-	default:
-		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSError,
-			fmt.Sprintf("sagegate could not reach AWS while %s for account %s.", doing(s), t.AccountID))
 	}
 }
 
