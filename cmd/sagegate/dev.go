@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,43 +16,65 @@ import (
 
 	"github.com/sagegate/sagegate/internal/config"
 	"github.com/sagegate/sagegate/internal/sandbox"
+	"github.com/sagegate/sagegate/internal/sandbox/awssim"
 	"github.com/sagegate/sagegate/internal/server"
 )
 
 const defaultDevAddr = "127.0.0.1:8080"
 
 func newDev() *cobra.Command {
-	var addr string
+	var addr, level string
+	var faults faultFlags
+	var pop sandbox.Population
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the whole flow locally: gateway, OIDC issuer, simulated AWS and Studio",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The sandbox is for people at a terminal: readable text logs.
+			log := newLogger(cmd.ErrOrStderr(), config.Log{Level: level, Format: "text"})
+			chaos, err := faults.chaos()
+			if err != nil {
+				return err
+			}
+			opts := sandbox.Options{AuditWriter: cmd.OutOrStdout(), Logger: log, Population: pop, Chaos: chaos}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
 			}
 			base := "http://" + ln.Addr().String()
-			// The sandbox is for people at a terminal: readable text logs.
-			log := newLogger(cmd.ErrOrStderr(), config.Log{Level: "info", Format: "text"})
-			dev, err := sandbox.New(cmd.Context(), base, ln.Addr().String(), sandbox.Options{AuditWriter: cmd.OutOrStdout(), Logger: log})
+			dev, err := sandbox.New(cmd.Context(), base, ln.Addr().String(), opts)
 			if err != nil {
 				ln.Close()
 				return err
 			}
-			printWelcome(cmd.ErrOrStderr(), base, ln.Addr().String())
-			return server.Serve(cmd.Context(), ln, dev.Handler, dev.Config.Server.ShutdownTimeout.D(), log)
+			printWelcome(cmd.ErrOrStderr(), base, ln.Addr().String(), opts)
+			return runSandbox(cmd.Context(), ln, dev, log)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", defaultDevAddr, "address to listen on (loopback only is wise: demo users need no password)")
+	cmd.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error (warn keeps a load test's logs quiet)")
+	cmd.Flags().IntVar(&pop.Users, "demo-users", 0, "generate this many demo users (user-0001, ...) besides the four named ones")
+	cmd.Flags().IntVar(&pop.LOBs, "demo-lobs", 0, "spread the generated users over this many LOBs: lob-a, lob-b, lob-003, ... (default 2)")
+	faults.register(cmd)
 	cmd.AddCommand(newDevToken())
 	return cmd
 }
 
-func printWelcome(w io.Writer, base, addr string) {
+// runSandbox serves a built sandbox on ln until ctx ends, with the
+// gateway's background work (credential refresh) running.
+func runSandbox(ctx context.Context, ln net.Listener, dev *sandbox.Dev, log *slog.Logger) error {
+	go dev.Gateway.Run(ctx)
+	return server.Serve(ctx, ln, dev.Handler, dev.Config.Server.ShutdownTimeout.D(), log)
+}
+
+func printWelcome(w io.Writer, base, addr string, opts sandbox.Options) {
 	var users []string
 	for _, u := range sandbox.DemoUsers {
 		users = append(users, u.Username)
+	}
+	if p := opts.Population; p.Users > 0 {
+		users = append(users, fmt.Sprintf("and %d generated: %s .. %s", p.Users, p.UserName(1), p.UserName(p.Users)))
 	}
 	addrFlag := ""
 	if addr != defaultDevAddr {
@@ -59,15 +83,25 @@ func printWelcome(w io.Writer, base, addr string) {
 	fmt.Fprintf(w, `
 sagegate dev is running: gateway, OIDC issuer, simulated AWS and Studio on %[1]s
 
-  Browser:  open %[1]s/studio and sign in as a demo user (password "demo")
+  Browser:  open %[1]s/ and sign in as a demo user (password "demo")
   Users:    %[2]s
   curl:     TOKEN=$(go run ./cmd/sagegate dev token user-lob-a%[3]s)
             curl -i -H "Authorization: Bearer $TOKEN" %[1]s/studio
   AWS calls so far:  curl %[1]s/dev/aws/calls
+  AWS faults:        curl %[1]s/dev/aws/faults  (PUT the same JSON to change them)%[4]s
 
 Audit records go to stdout, logs to stderr. Ctrl-C stops.
 
-`, base, strings.Join(users, ", "), addrFlag)
+`, base, strings.Join(users, ", "), addrFlag, describeChaos(opts.Chaos))
+}
+
+// describeChaos says which faults are injected, so nobody mistakes a slow
+// or failing sandbox for a bug.
+func describeChaos(c awssim.Chaos) string {
+	if c.String() == "none" {
+		return ""
+	}
+	return "\n  Injected:          " + c.String()
 }
 
 func newDevToken() *cobra.Command {

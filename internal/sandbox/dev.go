@@ -56,6 +56,11 @@ type Options struct {
 	Logger      *slog.Logger
 	AuditWriter io.Writer
 	Now         func() time.Time
+	// Population adds generated users and LOBs to the named ones.
+	Population Population
+	// Chaos is the simulated AWS's misbehaviour from the start (latency,
+	// throttling, errors, outages); Dev.Sim.SetChaos changes it later.
+	Chaos awssim.Chaos
 }
 
 // Dev is a built sandbox. Handler serves the gateway and everything
@@ -84,18 +89,16 @@ func New(ctx context.Context, baseURL, addr string, opts Options) (*Dev, error) 
 	if _, err := rand.Read(cookieKey); err != nil {
 		return nil, err
 	}
-	env := map[string]string{
-		"SAGEGATE_DEV_URL":        baseURL,
-		"SAGEGATE_DEV_ADDR":       addr,
-		"SAGEGATE_DEV_COOKIE_KEY": base64.StdEncoding.EncodeToString(cookieKey),
-	}
-	cfg, err := config.Parse(devConfig, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	cfg, err := devConfigFor(opts.Population, baseURL, addr, base64.StdEncoding.EncodeToString(cookieKey))
 	if err != nil {
-		return nil, fmt.Errorf("embedded dev config: %w", err)
+		return nil, err
 	}
 
 	sim := awssim.New(awssim.Options{Now: opts.Now, Logger: log.With("component", "awssim"), StudioBaseURL: baseURL + "/dev/studio"})
 	seedSimulator(sim, cfg)
+	if err := sim.SetChaos(opts.Chaos); err != nil {
+		return nil, fmt.Errorf("simulated AWS faults: %w", err)
+	}
 
 	// ECDSA keeps start-up instant; RSA generation would take a moment.
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -105,11 +108,15 @@ func New(ctx context.Context, baseURL, addr string, opts Options) (*Dev, error) 
 	idp, err := devidp.New(devidp.Options{
 		Issuer:   baseURL + "/dev/oidc",
 		Audience: Audience,
-		Users:    DemoUsers,
-		Clients:  []devidp.Client{{ID: ClientID, Public: true, RedirectURIs: []string{baseURL + "/auth/callback", "http://127.0.0.1/callback"}}},
-		Now:      opts.Now,
-		Logger:   log.With("component", "devidp"),
-		Key:      key,
+		Users:    opts.Population.idpUsers(),
+		Clients: []devidp.Client{{
+			ID: ClientID, Public: true,
+			RedirectURIs:           []string{baseURL + "/auth/callback", "http://127.0.0.1/callback"},
+			PostLogoutRedirectURIs: []string{baseURL + "/"},
+		}},
+		Now:    opts.Now,
+		Logger: log.With("component", "devidp"),
+		Key:    key,
 	})
 	if err != nil {
 		return nil, err
@@ -130,9 +137,28 @@ func New(ctx context.Context, baseURL, addr string, opts Options) (*Dev, error) 
 	mux.Handle("/dev/aws", sim.APIHandler())
 	mux.Handle("/dev/aws/", sim.APIHandler())
 	mux.Handle("GET /dev/aws/calls", sim.CallsHandler())
+	mux.Handle("/dev/aws/faults", sim.FaultsHandler())
 	mux.Handle("/dev/studio/", sim.StudioHandler())
 	mux.Handle("/", gw.Handler)
 	return &Dev{URL: baseURL, Config: cfg, Handler: mux, Sim: sim, IdP: idp, Gateway: gw}, nil
+}
+
+// devConfigFor parses the embedded dev config for a server at baseURL and
+// adds the population to it.
+func devConfigFor(p Population, baseURL, addr, cookieKey string) (*config.Config, error) {
+	env := map[string]string{
+		"SAGEGATE_DEV_URL":        baseURL,
+		"SAGEGATE_DEV_ADDR":       addr,
+		"SAGEGATE_DEV_COOKIE_KEY": cookieKey,
+	}
+	cfg, err := config.Parse(devConfig, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		return nil, fmt.Errorf("embedded dev config: %w", err)
+	}
+	if err := p.apply(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // seedSimulator creates, for every LOB of the dev config, its account, the

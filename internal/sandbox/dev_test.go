@@ -18,12 +18,18 @@ import (
 // startDev runs the sandbox exactly as `sagegate dev` does, on a free port.
 func startDev(t *testing.T) (*Dev, *testutil.SyncBuffer) {
 	t.Helper()
+	return startDevWith(t, Options{})
+}
+
+func startDevWith(t *testing.T, opts Options) (*Dev, *testutil.SyncBuffer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var audit testutil.SyncBuffer
-	dev, err := New(context.Background(), "http://"+ln.Addr().String(), ln.Addr().String(), Options{AuditWriter: &audit})
+	opts.AuditWriter = &audit
+	dev, err := New(context.Background(), "http://"+ln.Addr().String(), ln.Addr().String(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,31 +142,7 @@ func TestBrowserUserWithTwoLOBsChooses(t *testing.T) {
 
 func TestDevTokenAndAPI(t *testing.T) {
 	dev, _ := startDev(t)
-	tokenFor := func(user string) string {
-		resp, err := http.PostForm(dev.URL+"/dev/oidc/token", url.Values{
-			"grant_type": {"password"}, "username": {user}, "password": {"demo"}, "client_id": {ClientID},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		m := regexp.MustCompile(`"access_token":"([^"]+)"`).FindStringSubmatch(string(b))
-		if m == nil {
-			t.Fatalf("token for %s: %s %s", user, resp.Status, b)
-		}
-		return m[1]
-	}
-	call := func(user, path string) *http.Response {
-		req, _ := http.NewRequest("GET", dev.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+tokenFor(user))
-		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
+	call := func(user, path string) *http.Response { return launch(t, dev, user, path) }
 	if r := call("user-lob-a", "/studio"); r.StatusCode != http.StatusFound || !strings.Contains(r.Header.Get("Location"), "/dev/studio/d-a1b2c3d4e5f6/auth?token=") {
 		t.Errorf("user-lob-a: %s %q", r.Status, r.Header.Get("Location"))
 	}

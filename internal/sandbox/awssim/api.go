@@ -43,9 +43,11 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.serveSTS(ctx, w, r, c, body, err)
 }
 
-// finish counts and logs a call once its outcome is known. Calls are
-// counted whether they succeed or fail.
+// finish counts and logs a call once its outcome is known, after any
+// injected latency. Calls are counted whether they succeed or fail.
 func (s *Simulator) finish(ctx context.Context, c *call, e *apiError) {
+	s.faults.delay(ctx, &c.rec)
+	defer abortIfReset(e)
 	level := slog.LevelInfo
 	if e != nil {
 		c.rec.Error = e.code
