@@ -18,7 +18,9 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRoot().ExecuteContext(ctx)
+	root := newRoot()
+	root.SetArgs(lambdaArgs(os.Args[1:], os.LookupEnv))
+	err := root.ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		var ec exitCode
@@ -43,7 +45,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newDev(), newConfig(), newVersion())
+	root.AddCommand(newServe(), newDev(), newConfig(), newOpen(), newVersion(), newLambda(), newLoadtest(), newRoutes())
 	return root
 }
 

@@ -62,6 +62,8 @@ type Options struct {
 	BreakerCooldown  time.Duration
 	// Metrics, when set, observes AWS calls, caches and refusals.
 	Metrics *metrics.Metrics
+	// Profiles tunes domain discovery and just-in-time profiles.
+	Profiles ProfileOptions
 	// STSEndpoint and SageMakerEndpoint override the AWS endpoints (the
 	// sandbox simulator, a VPC endpoint). Empty means the SDK's default,
 	// which also honours AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SAGEMAKER.
@@ -87,6 +89,8 @@ type Broker struct {
 	newSM    func(region string) SageMakerAPI
 	// afterRefresh, when set (tests), runs after each background refresh.
 	afterRefresh func()
+	// studio remembers discovered domains and existing profiles.
+	studio studioState
 }
 
 type clientKey struct{ account, region string }
@@ -220,6 +224,11 @@ func (b *Broker) launch(ctx context.Context, p *identity.Principal, t routing.Ta
 	if err != nil {
 		return Result{}, err
 	}
+	// Domain discovery and just-in-time profiles (profiles.go); no AWS
+	// call once they are known.
+	if t, err = b.prepareStudio(ctx, p, t, creds); err != nil {
+		return Result{}, err
+	}
 
 	lifetime := t.URLLifetime
 	if lifetime <= 0 {
@@ -253,6 +262,9 @@ func (b *Broker) launch(ctx context.Context, p *identity.Principal, t routing.Ta
 			// next time instead of failing until the cache expires.
 			b.creds.forget(key)
 		}
+		// A profile or discovered domain that vanished is looked up
+		// (and, just in time, created) again next time.
+		b.forgetStudio(t, err)
 		return Result{}, mapAWSError(ctx, err, stepPresign, t)
 	}
 	if out.AuthorizedUrl == nil || *out.AuthorizedUrl == "" {

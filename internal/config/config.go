@@ -6,6 +6,8 @@ package config
 import (
 	"github.com/sagegate/sagegate/internal/identity"
 	"github.com/sagegate/sagegate/internal/routing"
+	"github.com/sagegate/sagegate/internal/routing/cache"
+	"github.com/sagegate/sagegate/internal/routing/dynamodb"
 	"github.com/sagegate/sagegate/internal/routing/file"
 )
 
@@ -18,6 +20,10 @@ type Config struct {
 	Routing  Routing  `json:"routing"`
 	Audit    Audit    `json:"audit"`
 	Log      Log      `json:"log"`
+	Limits   Limits   `json:"limits"`
+	Metrics  Metrics  `json:"metrics"`
+	// Lambda only matters when sagegate runs as a Lambda function.
+	Lambda Lambda `json:"lambda"`
 }
 
 // Server is the HTTP listener.
@@ -90,9 +96,16 @@ type Endpoints struct {
 
 // Routing chooses the routes backend and launch defaults.
 type Routing struct {
-	// Type of backend: "file" (default).
-	Type string       `json:"type,omitempty"`
-	File *file.Config `json:"file,omitempty"`
+	// Type of backend: "file" (default) or "dynamodb".
+	Type     string           `json:"type,omitempty"`
+	File     *file.Config     `json:"file,omitempty"`
+	DynamoDB *dynamodb.Config `json:"dynamodb,omitempty"`
+	// Cache tunes the cache in front of a remote backend (dynamodb).
+	Cache cache.Config `json:"cache,omitempty"`
+	// DefaultRole is the access role of LOBs that name none (the AWS
+	// sample's LOBs table has no role column): a role name that exists in
+	// every LOB account, or an ARN.
+	DefaultRole string `json:"defaultRole,omitempty"`
 	// SessionDuration and URLLifetime are the defaults for every LOB.
 	SessionDuration Duration `json:"sessionDuration,omitempty"`
 	URLLifetime     Duration `json:"urlLifetime,omitempty"`
@@ -110,6 +123,53 @@ type Log struct {
 	Level string `json:"level,omitempty"`
 	// Format: json (default) or text.
 	Format string `json:"format,omitempty"`
+}
+
+// Limits protect AWS accounts and the gateway itself.
+type Limits struct {
+	// LaunchesPerMinute and LaunchBurst: each person's token bucket of
+	// launches. Defaults 30 per minute, bursts of 10.
+	LaunchesPerMinute float64 `json:"launchesPerMinute,omitempty"`
+	LaunchBurst       int     `json:"launchBurst,omitempty"`
+	// AccountConcurrency caps AWS calls in flight per account; default 64.
+	AccountConcurrency int `json:"accountConcurrency,omitempty"`
+	// MaxInFlight caps requests served at once; default 1024.
+	MaxInFlight int `json:"maxInFlight,omitempty"`
+	// BreakerThreshold consecutive failures open an account's circuit for
+	// BreakerCooldown; defaults 5 and 10s.
+	BreakerThreshold int      `json:"breakerThreshold,omitempty"`
+	BreakerCooldown  Duration `json:"breakerCooldown,omitempty"`
+}
+
+// Metrics configures Prometheus metrics.
+type Metrics struct {
+	// Disabled turns /metrics off.
+	Disabled bool `json:"disabled,omitempty"`
+	// Addr, when set, serves /metrics on its own listener (keep it off the
+	// public port); otherwise it is served on server.addr.
+	Addr string `json:"addr,omitempty"`
+}
+
+// Lambda configures `sagegate lambda` (API Gateway, ALB and EventBridge).
+type Lambda struct {
+	// TrustAuthorizerContext says whose verified identity in an API Gateway
+	// request context the HTTP handler may take instead of verifying a
+	// token again: "none" (default: never), "cognito" (the claims of a
+	// Cognito user pool authorizer or an HTTP API JWT authorizer, from a
+	// configured provider) or "sagegate" (the context of `sagegate lambda`
+	// running as the API's Lambda authorizer).
+	TrustAuthorizerContext string `json:"trustAuthorizerContext,omitempty"`
+	// BasePath is the base path mapping of a custom domain ("/sagegate"),
+	// stripped from request paths. The stage of an execute-api URL is
+	// stripped without it.
+	BasePath string `json:"basePath,omitempty"`
+	// HTTPAPIAuthorizerResponse is what the authorizer answers an HTTP API
+	// (payload 2.0): "simple" ({isAuthorized, context}, the default) or
+	// "policy" (an IAM policy, when simple responses are not enabled).
+	HTTPAPIAuthorizerResponse string `json:"httpApiAuthorizerResponse,omitempty"`
+	// MetricsNamespace is the CloudWatch namespace of the embedded metric
+	// format lines written to stdout; default "sagegate".
+	MetricsNamespace string `json:"metricsNamespace,omitempty"`
 }
 
 // Duration reads Go duration strings ("5s", "12h"); it is the same type

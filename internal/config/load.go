@@ -43,6 +43,21 @@ func Load(path string, env LookupEnv) (*Config, error) {
 // all reported together, so one run of `sagegate config check` shows
 // everything to fix.
 func Parse(data []byte, env LookupEnv) (*Config, error) {
+	return parse(data, env, true)
+}
+
+// LoadForRoutesAdmin is Load for `sagegate routes`: a routes file holding
+// invalid records still loads, so that the CLI can list and repair them.
+// Every other problem fails as with Load.
+func LoadForRoutesAdmin(path string, env LookupEnv) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parse(data, env, false)
+}
+
+func parse(data []byte, env LookupEnv, strictRoutes bool) (*Config, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
@@ -59,6 +74,10 @@ func Parse(data []byte, env LookupEnv) (*Config, error) {
 	if tree == nil {
 		tree = map[string]any{}
 	}
+	if _, ok := tree.(map[string]any); !ok {
+		// "0" or "[a]" is valid YAML but no configuration (found by FuzzParse).
+		return nil, Problems{errors.New("not a configuration: the document must be a mapping of sections such as identity, aws and routing")}
+	}
 	var probs Problems
 	tree = expandEnv(tree, "", env, &probs)
 	tree = conform(tree, reflect.TypeFor[Config](), "", &probs)
@@ -71,7 +90,7 @@ func Parse(data []byte, env LookupEnv) (*Config, error) {
 		return nil, probs
 	}
 	c.ApplyDefaults()
-	if probs := c.Validate(); len(probs) > 0 {
+	if probs := c.validate(strictRoutes); len(probs) > 0 {
 		return nil, probs
 	}
 	return c, nil

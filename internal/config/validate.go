@@ -5,10 +5,12 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sagegate/sagegate/internal/identity"
 	"github.com/sagegate/sagegate/internal/routing"
+	"github.com/sagegate/sagegate/internal/routing/dynamodb"
 	"github.com/sagegate/sagegate/internal/session"
 )
 
@@ -19,6 +21,20 @@ const (
 	DefaultCallTimeout     = 5 * time.Second
 	DefaultSessionDuration = 12 * time.Hour
 	DefaultURLLifetime     = 5 * time.Second
+	DefaultMetricsNS       = "sagegate"
+)
+
+// Values of lambda.trustAuthorizerContext.
+const (
+	TrustNone     = "none"
+	TrustCognito  = "cognito"
+	TrustSagegate = "sagegate"
+)
+
+// Values of lambda.httpApiAuthorizerResponse.
+const (
+	AuthorizerResponseSimple = "simple"
+	AuthorizerResponsePolicy = "policy"
 )
 
 // ApplyDefaults fills what the file left out. It is idempotent.
@@ -47,11 +63,26 @@ func (c *Config) ApplyDefaults() {
 	if c.Audit.Output == "" {
 		c.Audit.Output = "stdout"
 	}
+	if c.Limits.LaunchesPerMinute == 0 {
+		c.Limits.LaunchesPerMinute = 30
+	}
+	if c.Limits.LaunchBurst == 0 {
+		c.Limits.LaunchBurst = 10
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
 	if c.Log.Format == "" {
 		c.Log.Format = "json"
+	}
+	if c.Lambda.TrustAuthorizerContext == "" {
+		c.Lambda.TrustAuthorizerContext = TrustNone
+	}
+	if c.Lambda.HTTPAPIAuthorizerResponse == "" {
+		c.Lambda.HTTPAPIAuthorizerResponse = AuthorizerResponseSimple
+	}
+	if c.Lambda.MetricsNamespace == "" {
+		c.Lambda.MetricsNamespace = DefaultMetricsNS
 	}
 }
 
@@ -61,11 +92,16 @@ func (c *Config) RoutingDefaults() routing.Defaults {
 		Region:          c.AWS.Region,
 		SessionDuration: c.Routing.SessionDuration.D(),
 		URLLifetime:     c.Routing.URLLifetime.D(),
+		RoleName:        c.Routing.DefaultRole,
 	}
 }
 
 // Validate reports every problem, each prefixed with its key's path.
-func (c *Config) Validate() Problems {
+func (c *Config) Validate() Problems { return c.validate(true) }
+
+// validate is Validate; without strictRoutes a routes file need only be
+// readable, its records are not checked.
+func (c *Config) validate(strictRoutes bool) Problems {
 	var p Problems
 	add := func(path, format string, args ...any) {
 		p = append(p, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
@@ -137,20 +173,59 @@ func (c *Config) Validate() Problems {
 	case "file":
 		if c.Routing.File == nil {
 			add("routing.file", "required when routing.type is file")
-		} else {
+		} else if strictRoutes {
 			prefixed("routing.file", c.Routing.File.Validate(c.RoutingDefaults()))
+		} else {
+			prefixed("routing.file", c.Routing.File.ValidateSource())
 		}
+	case "dynamodb":
+		var d dynamodb.Config
+		if c.Routing.DynamoDB != nil {
+			d = *c.Routing.DynamoDB
+		}
+		prefixed("routing.dynamodb", d.Validate())
 	default:
-		add("routing.type", "unknown backend %q (known: file)", c.Routing.Type)
+		add("routing.type", "unknown backend %q (known: file, dynamodb)", c.Routing.Type)
 	}
+	prefixed("routing.cache", c.Routing.Cache.Validate())
 
+	if c.Limits.LaunchesPerMinute < 0 || c.Limits.LaunchBurst < 0 || c.Limits.AccountConcurrency < 0 ||
+		c.Limits.MaxInFlight < 0 || c.Limits.BreakerThreshold < 0 || c.Limits.BreakerCooldown < 0 {
+		add("limits", "values must not be negative")
+	}
+	if c.Metrics.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Addr); err != nil {
+			add("metrics.addr", "want host:port, got %q", c.Metrics.Addr)
+		}
+	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		add("log.level", "want debug, info, warn or error, got %q", c.Log.Level)
 	}
 	if !slices.Contains([]string{"json", "text"}, c.Log.Format) {
 		add("log.format", "want json or text, got %q", c.Log.Format)
 	}
+	c.validateLambda(add)
 	return p
+}
+
+func (c *Config) validateLambda(add func(path, format string, args ...any)) {
+	l := c.Lambda
+	switch l.TrustAuthorizerContext {
+	case TrustNone, TrustSagegate, TrustCognito:
+		// cognito trusts claims only from an issuer in identity.providers,
+		// which Validate already requires.
+	default:
+		add("lambda.trustAuthorizerContext", "want none, cognito or sagegate, got %q", l.TrustAuthorizerContext)
+	}
+	if l.BasePath != "" && (!strings.HasPrefix(l.BasePath, "/") || strings.HasSuffix(l.BasePath, "/") || strings.Contains(l.BasePath, "//")) {
+		add("lambda.basePath", "want a path such as /sagegate (leading slash, no trailing slash), got %q", l.BasePath)
+	}
+	if l.HTTPAPIAuthorizerResponse != AuthorizerResponseSimple && l.HTTPAPIAuthorizerResponse != AuthorizerResponsePolicy {
+		add("lambda.httpApiAuthorizerResponse", "want simple or policy, got %q", l.HTTPAPIAuthorizerResponse)
+	}
+	if n := l.MetricsNamespace; len(n) > 255 || strings.HasPrefix(n, "AWS/") || strings.Contains(n, ":") {
+		add("lambda.metricsNamespace", "want at most 255 characters, no ':' and not starting with AWS/, got %q", n)
+	}
 }
 
 func (c *Config) validateLogin(add func(path, format string, args ...any)) {

@@ -20,8 +20,10 @@ import (
 	"github.com/sagegate/sagegate/internal/broker"
 	"github.com/sagegate/sagegate/internal/config"
 	"github.com/sagegate/sagegate/internal/identity"
+	"github.com/sagegate/sagegate/internal/metrics"
+	"github.com/sagegate/sagegate/internal/ratelimit"
 	"github.com/sagegate/sagegate/internal/routing"
-	"github.com/sagegate/sagegate/internal/routing/file"
+	"github.com/sagegate/sagegate/internal/routing/backend"
 	"github.com/sagegate/sagegate/internal/server"
 	"github.com/sagegate/sagegate/internal/session"
 )
@@ -35,6 +37,13 @@ type Deps struct {
 	// AuditWriter replaces the configured audit output (tests).
 	AuditWriter io.Writer
 	Now         func() time.Time
+	// WrapAudit decorates the audit sink (Lambda adds CloudWatch metrics).
+	WrapAudit func(audit.Sink) audit.Sink
+	// TrustedPrincipal becomes server.Options.TrustedPrincipal: only Lambda
+	// mode sets it, and only when the configuration says so.
+	TrustedPrincipal func(*http.Request) (*identity.Principal, bool)
+	// NoMetrics leaves Prometheus out (Lambda reports through EMF).
+	NoMetrics bool
 }
 
 // Gateway is a built sagegate.
@@ -42,7 +51,9 @@ type Gateway struct {
 	Handler  http.Handler
 	Verifier *identity.MultiVerifier
 	Broker   *broker.Broker
-	closers  []io.Closer
+	// Metrics is nil when metrics are disabled.
+	Metrics *metrics.Metrics
+	closers []io.Closer
 }
 
 // Close releases files opened for audit output.
@@ -65,30 +76,28 @@ func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error)
 		now = time.Now
 	}
 	g := &Gateway{}
+	if !cfg.Metrics.Disabled && !deps.NoMetrics {
+		g.Metrics = metrics.New()
+	}
 
-	verifier, err := identity.NewVerifier(ctx, cfg.Identity.Providers, identity.Options{
-		Algorithms:      cfg.Identity.Algorithms,
-		Leeway:          cfg.Identity.Leeway.D(),
-		RefreshCooldown: cfg.Identity.JWKSRefreshCooldown.D(),
-		HTTPClient:      &http.Client{Timeout: fetchTimeout(cfg)},
-		Now:             now,
-		Logger:          log.With("component", "identity"),
-	})
+	verifier, err := NewVerifier(ctx, cfg, log, now, g.Metrics.JWKSRefresh)
 	if err != nil {
 		return nil, err
 	}
 	g.Verifier = verifier
 
-	store, err := newStore(cfg)
-	if err != nil {
-		return nil, err
-	}
-	resolver := routing.NewResolver(store, log.With("component", "routing"))
-
 	awsCfg, err := loadAWS(ctx, cfg, deps.AWS)
 	if err != nil {
 		return nil, err
 	}
+	store, err := backend.Open(cfg, awsCfg, backend.Serve, log)
+	if err != nil {
+		return nil, err
+	}
+	// A remote store gets a cache, so that a launch in steady state reads
+	// nothing from it.
+	reader := backend.Reader(cfg, store, now, log, g.Metrics)
+	resolver := routing.NewResolver(reader, log.With("component", "routing"))
 	g.Broker = broker.New(awsCfg, broker.Options{
 		CallTimeout:       cfg.AWS.CallTimeout.D(),
 		MaxAttempts:       cfg.AWS.MaxAttempts,
@@ -97,11 +106,19 @@ func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error)
 		SageMakerEndpoint: cfg.AWS.Endpoints.SageMaker,
 		Now:               now,
 		Logger:            log.With("component", "broker"),
+		Metrics:           g.Metrics,
+
+		MaxConcurrentPerAccount: cfg.Limits.AccountConcurrency,
+		BreakerThreshold:        cfg.Limits.BreakerThreshold,
+		BreakerCooldown:         cfg.Limits.BreakerCooldown.D(),
 	})
 
-	sink, closer, err := auditSink(cfg, deps.AuditWriter)
+	sink, closer, err := AuditSink(cfg, deps.AuditWriter)
 	if err != nil {
 		return nil, err
+	}
+	if deps.WrapAudit != nil {
+		sink = deps.WrapAudit(sink)
 	}
 	if closer != nil {
 		g.closers = append(g.closers, closer)
@@ -111,14 +128,36 @@ func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error)
 	// built after it; the indirection breaks the cycle.
 	var srv *server.Server
 	render := func(w http.ResponseWriter, r *http.Request, err error) { srv.Render(w, r, err) }
+	// Each launch presents the same token again: verify it once per
+	// token and bound how long a withdrawn key keeps working.
+	tokens := identity.NewCache(verifier, 50_000, tokenCacheTTL, now)
+	tokens.OnLookup = func(hit bool) {
+		if hit {
+			g.Metrics.Cache("token", "hit")
+		} else {
+			g.Metrics.Cache("token", "miss")
+		}
+	}
 	opts := server.Options{
-		Verifier: verifier,
+		Verifier: tokens,
 		Resolver: resolver,
 		Launcher: g.Broker,
 		Audit:    sink,
 		Logger:   log.With("component", "http"),
 		Now:      now,
-		Ready:    []server.Check{{Name: "identity", Func: verifier.Ready}},
+		Ready: []server.Check{
+			{Name: "identity", Func: verifier.Ready},
+			{Name: "aws", Func: g.Broker.Health, Degraded: true},
+		},
+
+		TrustedPrincipal: deps.TrustedPrincipal,
+
+		LaunchLimiter: ratelimit.New(cfg.Limits.LaunchesPerMinute/60, cfg.Limits.LaunchBurst, 100_000, now),
+		MaxInFlight:   cfg.Limits.MaxInFlight,
+		Metrics:       g.Metrics,
+	}
+	if cfg.Metrics.Addr != "" {
+		opts.MetricsPath = "-" // served by RunMetrics on its own listener
 	}
 	if cfg.Login != nil {
 		sessions, err := newSessions(cfg, verifier, render, now, log)
@@ -135,19 +174,33 @@ func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error)
 	return g, nil
 }
 
+// tokenCacheTTL bounds how long a verified token is trusted without a
+// signature check, and so how long it outlives its signing key's removal.
+const tokenCacheTTL = 5 * time.Minute
+
+// Run does the gateway's background work until ctx ends: keeping the
+// credentials of active people fresh so no launch waits on STS.
+func (g *Gateway) Run(ctx context.Context) { g.Broker.Run(ctx) }
+
+// NewVerifier builds the token verifier of cfg; the Lambda authorizer
+// needs it without the rest of the gateway.
+func NewVerifier(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() time.Time, onKeyFetch func(string, error)) (*identity.MultiVerifier, error) {
+	return identity.NewVerifier(ctx, cfg.Identity.Providers, identity.Options{
+		Algorithms:      cfg.Identity.Algorithms,
+		Leeway:          cfg.Identity.Leeway.D(),
+		RefreshCooldown: cfg.Identity.JWKSRefreshCooldown.D(),
+		HTTPClient:      &http.Client{Timeout: fetchTimeout(cfg)},
+		Now:             now,
+		Logger:          log.With("component", "identity"),
+		OnKeyFetch:      onKeyFetch,
+	})
+}
+
 func fetchTimeout(cfg *config.Config) time.Duration {
 	if t := cfg.Identity.FetchTimeout.D(); t > 0 {
 		return t
 	}
 	return 5 * time.Second
-}
-
-func newStore(cfg *config.Config) (routing.Store, error) {
-	switch cfg.Routing.Type {
-	case "file":
-		return file.New(*cfg.Routing.File, cfg.RoutingDefaults())
-	}
-	return nil, fmt.Errorf("routing.type: unknown backend %q", cfg.Routing.Type)
 }
 
 func loadAWS(ctx context.Context, cfg *config.Config, override *aws.Config) (aws.Config, error) {
@@ -165,7 +218,9 @@ func loadAWS(ctx context.Context, cfg *config.Config, override *aws.Config) (aws
 	return c, nil
 }
 
-func auditSink(cfg *config.Config, w io.Writer) (audit.Sink, io.Closer, error) {
+// AuditSink opens the configured audit output, or w when not nil. The
+// closer, when not nil, must be closed when done.
+func AuditSink(cfg *config.Config, w io.Writer) (audit.Sink, io.Closer, error) {
 	if w != nil {
 		return audit.NewLogger(w), nil, nil
 	}

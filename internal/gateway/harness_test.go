@@ -65,6 +65,8 @@ var users = map[string][]string{
 type extra struct {
 	providers, users string
 	profilesA        []string
+	// maxAttempts of AWS calls; default 1 so error tests see each failure.
+	maxAttempts int
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, extra{}) }
@@ -101,9 +103,12 @@ identity:
     - {name: corp, type: oidc, issuer: %q, jwksUrl: %q, audiences: [sagegate]}
     - {name: pool, type: cognito, userPoolId: us-east-1_Test1, issuer: %q, jwksUrl: %q, clientIds: [%s]}
 %s
+# Benchmarks launch far faster than any person; the limits are tested in
+# package server.
+limits: {launchesPerMinute: 60000000, launchBurst: 1000000}
 aws:
   region: us-east-1
-  maxAttempts: 1
+  maxAttempts: %d
   endpoints: {sts: %q, sagemaker: %q}
 routing:
   file:
@@ -118,7 +123,7 @@ routing:
       both: {lobs: [lob-a, lob-b]}
       carol@example.com: {lobs: [lob-a], profile: carol-example-com-5a1d2d3e}
 %s
-`, e.oidc.URL(), e.oidc.JWKSURL(), e.cognito.URL(), e.cognito.JWKSURL(), appClient, x.providers,
+`, e.oidc.URL(), e.oidc.JWKSURL(), e.cognito.URL(), e.cognito.JWKSURL(), appClient, x.providers, max(x.maxAttempts, 1),
 		simSrv.URL, simSrv.URL, acctA, domainA, acctB, domainB, x.users)
 	cfg, err := config.Parse([]byte(doc), func(string) (string, bool) { return "", false })
 	if err != nil {

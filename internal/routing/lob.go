@@ -21,6 +21,10 @@ type Defaults struct {
 	Region          string
 	SessionDuration time.Duration
 	URLLifetime     time.Duration
+	// RoleName is the access role of LOBs that name none: a role name
+	// (with optional path) that exists in every LOB account, or a full
+	// ARN. The AWS sample's LOBs table has no role column.
+	RoleName string
 }
 
 // Normalize fills the fields l leaves empty from d and the built-in defaults,
@@ -39,6 +43,9 @@ func (l *LOB) Normalize(d Defaults) {
 	}
 	if l.URLLifetime == 0 {
 		l.URLLifetime = Duration(orDefault(d.URLLifetime, DefaultURLLifetime))
+	}
+	if l.RoleARN == "" {
+		l.RoleARN = d.RoleName
 	}
 	// Operators think of "the access role" by name; the account and the
 	// region's partition already say where it lives.
@@ -67,4 +74,32 @@ func Partition(region string) string {
 	default:
 		return "aws"
 	}
+}
+
+// Denormalize returns edited, an edited copy of a normalised LOB, with
+// every field that Normalize fills and that still holds the value it had
+// in the stored record raw (as normalised with d) set back to raw's value.
+//
+// Writing edited back as it is would freeze today's defaults into the
+// record: a LOB that never named its region would keep the current default
+// region after the deployment's default changes.
+func Denormalize(edited, raw LOB, d Defaults) LOB {
+	norm := raw
+	norm.Normalize(d)
+	if edited.Region == norm.Region {
+		edited.Region = raw.Region
+	}
+	if edited.ProfileRule == norm.ProfileRule {
+		edited.ProfileRule = raw.ProfileRule
+	}
+	if edited.SessionDuration == norm.SessionDuration {
+		edited.SessionDuration = raw.SessionDuration
+	}
+	if edited.URLLifetime == norm.URLLifetime {
+		edited.URLLifetime = raw.URLLifetime
+	}
+	if edited.RoleARN == norm.RoleARN {
+		edited.RoleARN = raw.RoleARN
+	}
+	return edited
 }

@@ -11,16 +11,17 @@ import (
 	"github.com/sagegate/sagegate/internal/identity"
 )
 
-// StoreResolver resolves principals against a Store.
+// StoreResolver resolves principals against a Store (or anything that
+// reads like one, such as a cache in front of it).
 type StoreResolver struct {
-	store Store
+	store Reader
 	log   *slog.Logger
 }
 
 var _ Resolver = (*StoreResolver)(nil)
 
 // NewResolver returns a Resolver over store. A nil logger discards.
-func NewResolver(store Store, logger *slog.Logger) *StoreResolver {
+func NewResolver(store Reader, logger *slog.Logger) *StoreResolver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -34,10 +35,11 @@ func NewResolver(store Store, logger *slog.Logger) *StoreResolver {
 // A person need not have a user record: group mappings alone grant LOBs. A
 // disabled record wins over every group and yields ErrUserDisabled. Having
 // nothing is not an error: (nil, nil) lets the caller answer "no targets".
-// Bad data (a LOB that is referenced but missing, a username that cannot be
-// mapped to a profile) costs only the target concerned and is logged, because
-// one broken route must not lock a person out of the others. Store failures
-// are returned: a partial list would look like a permission change.
+// Bad data (a LOB that is referenced but missing or invalid, an invalid
+// group mapping, a username that cannot be mapped to a profile) costs only
+// the targets concerned and is logged, because one broken route must not lock a person out of the others.
+// An invalid user record is an error: it might have said "disabled". Store
+// failures are returned: a partial list would look like a permission change.
 func (r *StoreResolver) Targets(ctx context.Context, p *identity.Principal) ([]Target, error) {
 	if p == nil {
 		return nil, errors.New("routing: nil principal")
@@ -57,6 +59,11 @@ func (r *StoreResolver) Targets(ctx context.Context, p *identity.Principal) ([]T
 	names := appendUnique(make([]string, 0, len(user.LOBs)), user.LOBs)
 	for _, g := range p.Groups {
 		lobs, err := r.store.GroupLOBs(ctx, g)
+		if errors.Is(err, ErrInvalid) {
+			r.log.WarnContext(ctx, "routing: skipping a group whose mapping is invalid",
+				"user", p.Username, "group", g, "err", err)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("routing: group %q: %w", g, err)
 		}
@@ -74,16 +81,21 @@ func (r *StoreResolver) Targets(ctx context.Context, p *identity.Principal) ([]T
 			missing = append(missing, name)
 			continue
 		}
+		if errors.Is(err, ErrInvalid) {
+			r.log.WarnContext(ctx, "routing: skipping target, its LOB record is invalid",
+				"user", p.Username, "lob", name, "err", err)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("routing: LOB %q: %w", name, err)
 		}
-		profile, err := userProfile(user.Profile, lob.ProfileRule, p.Username)
+		t, err := TargetFor(lob, user.Profile, p.Username)
 		if err != nil {
 			r.log.WarnContext(ctx, "routing: skipping target, no user-profile name",
 				"user", p.Username, "lob", name, "err", err)
 			continue
 		}
-		targets = append(targets, newTarget(lob, profile))
+		targets = append(targets, t)
 	}
 	if len(missing) > 0 {
 		r.log.WarnContext(ctx, "routing: skipping LOBs that are referenced but do not exist",
@@ -120,10 +132,27 @@ func userProfile(override, rule, username string) (string, error) {
 	return override, nil
 }
 
+// TargetFor is the target that username, whose record overrides the
+// profile name with override (or not, when empty), has in LOB l. It fails
+// with ErrProfileName when no valid user-profile name results.
+func TargetFor(l LOB, override, username string) (Target, error) {
+	profile, err := userProfile(override, l.ProfileRule, username)
+	if err != nil {
+		return Target{}, err
+	}
+	return newTarget(l, profile), nil
+}
+
 func newTarget(l LOB, profile string) Target {
 	label := l.Label
 	if label == "" {
 		label = l.Name
+	}
+	space := l.Space
+	if l.PrivateSpace {
+		// Space names share the profile-name pattern, and a private space
+		// named after its owner is one an administrator can recognise.
+		space = profile
 	}
 	return Target{
 		ID:              l.Name,
@@ -134,12 +163,15 @@ func newTarget(l LOB, profile string) Target {
 		Region:          l.Region,
 		DomainID:        l.DomainID,
 		UserProfile:     profile,
-		Space:           l.Space,
+		Space:           space,
 		LandingURI:      l.LandingURI,
 		RoleARN:         l.RoleARN,
 		ExternalID:      l.ExternalID,
 		SessionDuration: time.Duration(l.SessionDuration),
 		URLLifetime:     time.Duration(l.URLLifetime),
+		PrivateSpace:    l.PrivateSpace,
+		JITProfiles:     l.JITProfiles,
+		ExecutionRole:   l.ExecutionRole,
 	}
 }
 

@@ -20,6 +20,9 @@ type fakeStore struct {
 	lobs   map[string]LOB
 	groups map[string][]string
 	fail   error // returned by every method when set
+	// invalid LOBs are answered with ErrInvalid, as a backend does for a
+	// record that fails validation.
+	invalid map[string]bool
 }
 
 func (f *fakeStore) GetUser(_ context.Context, name string) (User, error) {
@@ -36,6 +39,9 @@ func (f *fakeStore) GetUser(_ context.Context, name string) (User, error) {
 func (f *fakeStore) GetLOB(_ context.Context, name string) (LOB, error) {
 	if f.fail != nil {
 		return LOB{}, f.fail
+	}
+	if f.invalid[name] {
+		return LOB{}, InvalidError(KindLOB, name, &FieldError{Field: "accountId", Msg: "required"})
 	}
 	l, ok := f.lobs[name]
 	if !ok {

@@ -6,9 +6,11 @@
 // everything a launch needs: region, domain, role, external id, profile-name
 // rule, space, landing URI and label.
 //
-// Routes live in a Store; backends are sub-packages (file, and later
-// dynamodb) and all of them share the validation and normalisation in this
-// package, so a LOB means the same thing whichever backend holds it.
+// Routes live in a Store; backends are sub-packages (file, dynamodb) that
+// pass one conformance suite (routing/conformance), and all of them share
+// the validation and normalisation in this package, so a LOB means the same
+// thing whichever backend holds it. routing/cache puts a TTL cache in front
+// of a remote backend so that a launch in steady state reads nothing.
 package routing
 
 import (
@@ -24,6 +26,16 @@ import (
 var (
 	ErrNotFound      = errors.New("routing: not found")
 	ErrAlreadyExists = errors.New("routing: already exists")
+	// ErrInvalid marks a record that fails validation: one being written,
+	// or one found in the store (a LOB without an account id, a domain id
+	// of the wrong shape). Errors wrapping it name the record's key.
+	ErrInvalid = errors.New("routing: invalid record")
+	// ErrConflict is returned by an update that lost the race against
+	// other writers more times than the backend is willing to retry.
+	ErrConflict = errors.New("routing: too many concurrent updates")
+	// ErrReadOnly is returned by writes to a backend that cannot change,
+	// such as routes written inline in the configuration file.
+	ErrReadOnly = errors.New("routing: routes are read-only")
 )
 
 // ErrUserDisabled is returned by the resolver for a user whose record is
@@ -39,13 +51,18 @@ const (
 // LOB is one line of business: an AWS account and the Studio domain its
 // people open.
 type LOB struct {
-	Name      string `json:"name"`
+	// Name is the key of the record; files and tables hold it as the key,
+	// so it is omitted from the body when empty.
+	Name      string `json:"name,omitempty"`
 	AccountID string `json:"accountId"`
-	Region    string `json:"region"`
-	DomainID  string `json:"domainId"`
+	Region    string `json:"region,omitempty"`
+	// DomainID may be empty: the broker then discovers the account's one
+	// InService domain in Region (the AWS sample's tables carry no domain).
+	DomainID string `json:"domainId,omitempty"`
 	// RoleARN is the access role sagegate assumes in the account. A bare
-	// role name is expanded with the account id by Normalize.
-	RoleARN    string `json:"roleArn"`
+	// role name is expanded with the account id by Normalize; empty means
+	// Defaults.RoleName.
+	RoleARN    string `json:"roleArn,omitempty"`
 	ExternalID string `json:"externalId,omitempty"`
 	// ProfileRule says how a username becomes a Studio user-profile name;
 	// see ProfileName.
@@ -57,15 +74,32 @@ type LOB struct {
 	Space       string   `json:"space,omitempty"`
 	LandingURI  string   `json:"landingUri,omitempty"`
 	Label       string   `json:"label,omitempty"`
+
+	// PrivateSpace launches each person into their own private space,
+	// named like their user profile, instead of the shared Space.
+	PrivateSpace bool `json:"privateSpace,omitempty"`
+	// JITProfiles lets sagegate create a person's missing user profile
+	// (and private space) on their first launch, tagged sagegate:user and
+	// sagegate:lob, instead of answering "ask your platform team".
+	JITProfiles bool `json:"jitProfiles,omitempty"`
+	// ExecutionRole is the execution role of profiles created just in
+	// time; empty means the domain's default.
+	ExecutionRole string `json:"executionRole,omitempty"`
 }
 
 // User is a person's routing record.
 type User struct {
-	Name string   `json:"name"`
-	LOBs []string `json:"lobs"`
+	Name string   `json:"name,omitempty"`
+	LOBs []string `json:"lobs,omitempty"`
 	// Profile overrides the user-profile name derived by the LOB's rule.
 	Profile  string `json:"profile,omitempty"`
 	Disabled bool   `json:"disabled,omitempty"`
+}
+
+// Group maps an IdP group (a value of the groups claim) to LOBs.
+type Group struct {
+	Name string   `json:"name"`
+	LOBs []string `json:"lobs"`
 }
 
 // Target is one thing a person may open, fully resolved for a launch.
@@ -86,6 +120,10 @@ type Target struct {
 	ExternalID      string        `json:"-"`
 	SessionDuration time.Duration `json:"-"`
 	URLLifetime     time.Duration `json:"-"`
+	// PrivateSpace says Space is the person's own private space.
+	PrivateSpace  bool   `json:"-"`
+	JITProfiles   bool   `json:"-"`
+	ExecutionRole string `json:"-"`
 }
 
 // Resolver answers which targets a principal may open.

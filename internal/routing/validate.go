@@ -93,14 +93,14 @@ func (l LOB) Validate() []error {
 		regionOK = true
 	}
 
-	switch {
-	case l.DomainID == "":
-		add("domainId", "required")
-	case len(l.DomainID) > maxDomainIDLen || !domainIDRE.MatchString(l.DomainID):
+	// An empty domain id is valid: the broker discovers the account's
+	// one InService domain.
+	if l.DomainID != "" && (len(l.DomainID) > maxDomainIDLen || !domainIDRE.MatchString(l.DomainID)) {
 		add("domainId", "must be a Studio domain id such as d-abc123def456, got %q", l.DomainID)
 	}
 
 	l.validateRoleARN(add, regionOK)
+	l.validateJIT(add)
 
 	if l.ExternalID != "" {
 		if n := len(l.ExternalID); n < minExternalIDLen || n > maxExternalIDLen || !externalIDRE.MatchString(l.ExternalID) {
@@ -132,6 +132,28 @@ func (l LOB) Validate() []error {
 		add("landingUri", "must be studio::<path> or app:<JupyterServer|JupyterLab|RStudioServerPro|CodeEditor|Canvas>:<path>, got %q", l.LandingURI)
 	}
 	return errs
+}
+
+// validateJIT checks the settings of private spaces and just-in-time
+// profiles.
+func (l LOB) validateJIT(add func(field, format string, args ...any)) {
+	if l.PrivateSpace && l.Space != "" {
+		add("privateSpace", "cannot be combined with space %q: a launch opens one space", l.Space)
+	}
+	if l.ExecutionRole == "" {
+		return
+	}
+	if !l.JITProfiles {
+		add("executionRole", "is only used to create profiles: set jitProfiles too")
+	}
+	m := roleARNRE.FindStringSubmatch(l.ExecutionRole)
+	switch {
+	case m == nil || len(l.ExecutionRole) > maxRoleARNLen || !roleRE.MatchString(m[3]):
+		add("executionRole", "must be a role ARN arn:<partition>:iam::<account>:role/[<path>/]<name>, got %q", l.ExecutionRole)
+	case m[2] != l.AccountID:
+		// SageMaker refuses an execution role of another account.
+		add("executionRole", "account %q does not match accountId %q", m[2], l.AccountID)
+	}
 }
 
 // validateRoleARN checks the role ARN's shape, and that it points into the
@@ -177,6 +199,27 @@ func checkSeconds(d, lo, hi time.Duration) string {
 	return ""
 }
 
+// Validate reports every problem with g at once.
+func (g Group) Validate() []error {
+	var errs []error
+	if g.Name == "" {
+		errs = append(errs, &FieldError{Field: "name", Msg: "required"})
+	}
+	errs = append(errs, validateLOBNames(g.LOBs)...)
+	return errs
+}
+
+// validateLOBNames reports empty names in a list of LOB names.
+func validateLOBNames(names []string) []error {
+	var errs []error
+	for i, name := range names {
+		if name == "" {
+			errs = append(errs, &FieldError{Field: fmt.Sprintf("lobs[%d]", i), Msg: "empty LOB name"})
+		}
+	}
+	return errs
+}
+
 // Validate reports every problem with u at once. Whether the LOBs it names
 // exist is for the backend to check, since only it knows.
 func (u User) Validate() []error {
@@ -187,10 +230,5 @@ func (u User) Validate() []error {
 	if u.Profile != "" && !ValidProfileName(u.Profile) {
 		errs = append(errs, &FieldError{Field: "profile", Msg: fmt.Sprintf("must be 1 to 63 letters, digits and inner hyphens, got %q", u.Profile)})
 	}
-	for i, name := range u.LOBs {
-		if name == "" {
-			errs = append(errs, &FieldError{Field: fmt.Sprintf("lobs[%d]", i), Msg: "empty LOB name"})
-		}
-	}
-	return errs
+	return append(errs, validateLOBNames(u.LOBs)...)
 }

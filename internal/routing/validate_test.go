@@ -73,7 +73,27 @@ func TestLOBValidate(t *testing.T) {
 		{name: "region bad", change: func(l *LOB) { l.Region = "useast1" }, want: []string{"region: must be an AWS region"}},
 		{name: "region upper", change: func(l *LOB) { l.Region = "US-EAST-1" }, want: []string{"region: must be an AWS region"}},
 
-		{name: "domain missing", change: func(l *LOB) { l.DomainID = "" }, want: []string{"domainId: required"}},
+		{name: "domain missing is discovered", change: func(l *LOB) { l.DomainID = "" }},
+		{name: "private space", change: func(l *LOB) { l.PrivateSpace = true }},
+		{name: "jit with execution role", change: func(l *LOB) {
+			l.JITProfiles = true
+			l.ExecutionRole = "arn:aws:iam::123456789012:role/service-role/SageMakerExec"
+		}},
+		{name: "private and shared space", change: func(l *LOB) {
+			l.PrivateSpace = true
+			l.Space = "shared"
+		}, want: []string{"privateSpace: cannot be combined"}},
+		{name: "execution role without jit", change: func(l *LOB) {
+			l.ExecutionRole = "arn:aws:iam::123456789012:role/exec"
+		}, want: []string{"executionRole: is only used"}},
+		{name: "execution role of another account", change: func(l *LOB) {
+			l.JITProfiles = true
+			l.ExecutionRole = "arn:aws:iam::999999999999:role/exec"
+		}, want: []string{"executionRole: account"}},
+		{name: "execution role not an arn", change: func(l *LOB) {
+			l.JITProfiles = true
+			l.ExecutionRole = "exec"
+		}, want: []string{"executionRole: must be a role ARN"}},
 		{name: "domain no prefix", change: func(l *LOB) { l.DomainID = "abc123" }, want: []string{"domainId: must be"}},
 		{name: "domain upper", change: func(l *LOB) { l.DomainID = "d-ABC" }, want: []string{"domainId: must be"}},
 		{name: "domain trailing hyphen", change: func(l *LOB) { l.DomainID = "d-abc-" }, want: []string{"domainId: must be"}},
@@ -184,6 +204,16 @@ func TestUserValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestGroupValidate(t *testing.T) {
+	if errs := (Group{Name: "ds", LOBs: []string{"a"}}).Validate(); len(errs) != 0 {
+		t.Errorf("valid group: %v", errs)
+	}
+	errs := Group{LOBs: []string{""}}.Validate()
+	if len(errs) != 2 || errs[0].Error() != "name: required" || errs[1].Error() != "lobs[0]: empty LOB name" {
+		t.Errorf("Validate = %v", errs)
 	}
 }
 

@@ -23,12 +23,16 @@ import (
 	"github.com/sagegate/sagegate/internal/routing"
 )
 
-// Seed is the data a backend must hold before a test runs. Its LOBs are
-// valid and normalised, so a backend may store them as they are.
+// Seed is the data a backend must hold before a test runs. Its LOBs and
+// users are valid and normalised, so a backend may store them as they are;
+// BadLOBs are not, and the backend must store them all the same, bypassing
+// its own validation (as a person editing the table by hand would), so that
+// the suite can check that one bad record does not break the rest.
 type Seed struct {
-	LOBs   []routing.LOB
-	Users  []routing.User
-	Groups map[string][]string
+	LOBs    []routing.LOB
+	Users   []routing.User
+	Groups  map[string][]string
+	BadLOBs []routing.LOB
 }
 
 // NewStore returns a backend holding exactly s. It is called once per test,
@@ -47,8 +51,23 @@ func Run(t *testing.T, newStore NewStore) {
 		{"GetUserNotFound", testGetUserNotFound},
 		{"GroupLOBs", testGroupLOBs},
 		{"GroupLOBsUnmapped", testGroupLOBsUnmapped},
+		{"GetGroup", testGetGroup},
 		{"CallerOwnsSlices", testCallerOwnsSlices},
 		{"ConcurrentReads", testConcurrentReads},
+		{"BadRecordGet", testBadRecordGet},
+		{"CreateUser", testCreateUser},
+		{"CreateLOB", testCreateLOB},
+		{"CreateGroup", testCreateGroup},
+		{"UpdateUser", testUpdateUser},
+		{"UpdateLOB", testUpdateLOB},
+		{"UpdateGroup", testUpdateGroup},
+		{"UpdateRepairsBadRecord", testUpdateRepairsBadRecord},
+		{"Delete", testDelete},
+		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"ListUsersPaginated", testListUsers},
+		{"ListLOBsReportsBadRecords", testListLOBs},
+		{"ListGroupsPaginated", testListGroups},
+		{"ListBadCursor", testListBadCursor},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,7 +88,23 @@ func seed() Seed {
 		Groups: map[string][]string{
 			"data-science": {"lob-b", "lob-a"},
 		},
+		BadLOBs: []routing.LOB{badNoAccount(), badDomain()},
 	}
+}
+
+// badNoAccount is a LOB whose account id is missing.
+func badNoAccount() routing.LOB {
+	l := lobA()
+	l.Name, l.AccountID = "lob-no-account", ""
+	l.RoleARN = "arn:aws:iam::111122223333:role/sagegate-access"
+	return l
+}
+
+// badDomain is a LOB whose domain id has the wrong shape.
+func badDomain() routing.LOB {
+	l := lobA()
+	l.Name, l.DomainID = "lob-bad-domain", "D_NOT_A_DOMAIN"
+	return l
 }
 
 func lobA() routing.LOB {

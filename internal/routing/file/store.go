@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/sagegate/sagegate/internal/routing"
 )
@@ -12,26 +14,36 @@ import (
 // errInvalid starts the error New returns for routes it cannot load.
 var errInvalid = errors.New("routing/file: invalid routes")
 
-// Store is an immutable in-memory routing.Store. It is built once by New and
-// only read afterwards, so it needs no locks, and a read costs a map lookup:
-// it sits on the launch path.
+// Store is an in-memory routing.Store over routes held in the configuration
+// or in a routes file. Reads load an immutable snapshot and cost a map
+// lookup, with no lock: they sit on the launch path.
+//
+// Writes are for the admin CLI. With Config.Path set they rewrite the routes
+// file atomically (a temporary file renamed over it; comments are not
+// kept), re-reading it first so that edits made since are not lost; inline
+// routes are read-only (routing.ErrReadOnly), because rewriting the main
+// configuration file would lose its comments and ${ENV} references. Writers
+// in one process are serialised; run one writer process at a time.
 type Store struct {
-	lobs   map[string]routing.LOB
-	users  map[string]routing.User
-	groups map[string][]string
+	cfg      Config
+	defaults routing.Defaults
+
+	snap atomic.Pointer[snapshot]
+	mu   sync.Mutex // serialises writers
 }
 
 var _ routing.Store = (*Store)(nil)
 
 // New validates c (see Config.Validate) and builds a Store from it, with
-// every LOB normalised with d. It fails with every problem found, joined.
+// every LOB normalised with d. It fails with every problem found, joined:
+// a gateway must not start on routes that are partly wrong.
 func New(c Config, d routing.Defaults) (*Store, error) {
-	r, err := c.load()
+	s, probs, err := open(c, d)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errInvalid, err)
+		return nil, err
 	}
-	s, errs := r.build(d)
-	if len(errs) > 0 {
+	if len(probs) > 0 {
+		errs := errorsOf(probs)
 		if c.Path != "" {
 			return nil, fmt.Errorf("%w in %s:\n%w", errInvalid, c.Path, errors.Join(errs...))
 		}
@@ -40,11 +52,32 @@ func New(c Config, d routing.Defaults) (*Store, error) {
 	return s, nil
 }
 
+// Open builds a Store like New but keeps going past invalid records, which
+// its reads and listings then report with their keys (routing.ErrInvalid).
+// It is what the admin CLI uses, so that a routes file with one bad record
+// can be listed and repaired. Only an unreadable file fails.
+func Open(c Config, d routing.Defaults) (*Store, error) {
+	s, _, err := open(c, d)
+	return s, err
+}
+
+func open(c Config, d routing.Defaults) (*Store, []problem, error) {
+	r, err := c.load()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errInvalid, err)
+	}
+	snap, probs := r.build(d)
+	s := &Store{cfg: c, defaults: d}
+	s.snap.Store(snap)
+	return s, probs, nil
+}
+
 // GetUser implements routing.Store.
 func (s *Store) GetUser(_ context.Context, name string) (routing.User, error) {
-	u, ok := s.users[name]
+	snap := s.snap.Load()
+	u, ok := snap.users[name]
 	if !ok {
-		return routing.User{}, fmt.Errorf("user %q: %w", name, routing.ErrNotFound)
+		return routing.User{}, snap.missing(routing.KindUser, name)
 	}
 	// The caller owns what it gets; the store must stay as built.
 	u.LOBs = slices.Clone(u.LOBs)
@@ -53,18 +86,42 @@ func (s *Store) GetUser(_ context.Context, name string) (routing.User, error) {
 
 // GetLOB implements routing.Store.
 func (s *Store) GetLOB(_ context.Context, name string) (routing.LOB, error) {
-	l, ok := s.lobs[name]
+	snap := s.snap.Load()
+	l, ok := snap.lobs[name]
 	if !ok {
-		return routing.LOB{}, fmt.Errorf("LOB %q: %w", name, routing.ErrNotFound)
+		return routing.LOB{}, snap.missing(routing.KindLOB, name)
 	}
 	return l, nil
 }
 
 // GroupLOBs implements routing.Store.
 func (s *Store) GroupLOBs(_ context.Context, group string) ([]string, error) {
-	lobs, ok := s.groups[group]
-	if !ok {
-		return nil, nil
+	snap := s.snap.Load()
+	if err, bad := snap.bad[recordKey{routing.KindGroup, group}]; bad {
+		return nil, err
 	}
-	return slices.Clone(lobs), nil
+	return slices.Clone(snap.groups[group]), nil
+}
+
+// GetGroup implements routing.Store.
+func (s *Store) GetGroup(_ context.Context, name string) (routing.Group, error) {
+	snap := s.snap.Load()
+	lobs, ok := snap.groups[name]
+	if !ok {
+		if _, listed := snap.raw.Groups[name]; listed && snap.bad[recordKey{routing.KindGroup, name}] == nil {
+			// A group listed with no LOBs exists, granting nothing.
+			return routing.Group{Name: name, LOBs: []string{}}, nil
+		}
+		return routing.Group{}, snap.missing(routing.KindGroup, name)
+	}
+	return routing.Group{Name: name, LOBs: slices.Clone(lobs)}, nil
+}
+
+// missing is the error for a key that is not among the valid records: the
+// record's validation error if it is a bad one, else not-found.
+func (snap *snapshot) missing(kind, key string) error {
+	if err, bad := snap.bad[recordKey{kind, key}]; bad {
+		return err
+	}
+	return routing.NotFoundError(kind, key)
 }

@@ -70,15 +70,24 @@ func (s *Simulator) createPresignedDomainURL(_ context.Context, c *call, p *prin
 	case d.Status != "InService":
 		return nil, newAPIError(http.StatusBadRequest, "ValidationException",
 			"Domain '"+d.ID+"' is in status "+d.Status+", not InService.")
-	case !d.profiles[*in.UserProfileName]:
+	}
+	status, ok := s.profileStatus(d, *in.UserProfileName)
+	if !ok {
 		return nil, profileNotFound(d, *in.UserProfileName)
 	}
+	if status != StatusInService {
+		return nil, newAPIError(http.StatusBadRequest, "ValidationException",
+			"User profile '"+*in.UserProfileName+"' is in status "+status+", not InService.")
+	}
 	if in.SpaceName != nil {
-		sp, ok := d.spaces[*in.SpaceName]
+		sp, status, ok := s.space(d, *in.SpaceName)
 		switch {
 		case !ok:
 			return nil, newAPIError(http.StatusBadRequest, "ResourceNotFound",
 				"Space '"+*in.SpaceName+"' not found in domain '"+d.ID+"'.")
+		case status != StatusInService:
+			return nil, newAPIError(http.StatusBadRequest, "ValidationException",
+				"Space '"+sp.Name+"' is in status "+status+", not InService.")
 		case sp.OwnerProfile != "" && sp.OwnerProfile != *in.UserProfileName:
 			return nil, newAPIError(http.StatusBadRequest, "ValidationException",
 				"Space '"+sp.Name+"' is private to user profile '"+sp.OwnerProfile+"'.")

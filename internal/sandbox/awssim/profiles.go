@@ -36,7 +36,8 @@ func (s *Simulator) describeUserProfile(_ context.Context, c *call, p *principal
 	if d == nil {
 		return nil, domainNotFound(p.accountID, p.region, *in.DomainId)
 	}
-	if !d.profiles[*in.UserProfileName] {
+	status, ok := s.profileStatus(d, *in.UserProfileName)
+	if !ok {
 		return nil, profileNotFound(d, *in.UserProfileName)
 	}
 	return describeUserProfileOutput{
@@ -44,7 +45,7 @@ func (s *Simulator) describeUserProfile(_ context.Context, c *call, p *principal
 		UserProfileArn:       d.profileARN(*in.UserProfileName),
 		UserProfileName:      *in.UserProfileName,
 		HomeEfsFileSystemUid: "200001",
-		Status:               "InService",
+		Status:               status,
 		CreationTime:         epochSeconds(d.created),
 		LastModifiedTime:     epochSeconds(d.created),
 		UserSettings:         userSettings{ExecutionRole: executionRole(d.accountID)},
@@ -91,7 +92,7 @@ func (s *Simulator) listUserProfiles(_ context.Context, c *call, p *principal, i
 			continue
 		}
 		for _, name := range d.UserProfiles {
-			if in.UserProfileNameContains != nil && !strings.Contains(name, *in.UserProfileNameContains) {
+			if in.UserProfileNameContains != nil && !strings.Contains(name, *in.UserProfileNameContains) || s.profileDeleted(d, name) {
 				continue
 			}
 			all = append(all, userProfileDetails{
@@ -101,6 +102,12 @@ func (s *Simulator) listUserProfiles(_ context.Context, c *call, p *principal, i
 				CreationTime:     epochSeconds(d.created),
 				LastModifiedTime: epochSeconds(d.created),
 			})
+		}
+		// Profiles created through the API come after, in creation order.
+		for _, pd := range s.createdProfileNames(d) {
+			if in.UserProfileNameContains == nil || strings.Contains(pd.UserProfileName, *in.UserProfileNameContains) {
+				all = append(all, pd)
+			}
 		}
 	}
 	// Every profile of an account shares its creation time, so the

@@ -27,6 +27,10 @@ func (s *Simulator) sageMakerOperations() map[string]smHandler {
 		"ListDomains":              jsonOp(s.listDomains),
 		"DescribeUserProfile":      jsonOp(s.describeUserProfile),
 		"ListUserProfiles":         jsonOp(s.listUserProfiles),
+		"CreateUserProfile":        jsonOp(s.createUserProfile),
+		"CreateSpace":              jsonOp(s.createSpace),
+		"DescribeSpace":            jsonOp(s.describeSpace),
+		"DeleteUserProfile":        jsonOp(s.deleteUserProfile),
 	}
 }
 

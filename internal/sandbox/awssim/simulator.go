@@ -140,8 +140,9 @@ type Simulator struct {
 	studioSessions map[string]*studioSession
 	lastPrune      time.Time
 
-	calls  callRecorder
-	faults faultSet
+	calls   callRecorder
+	faults  faultSet
+	created createdResources // user profiles and spaces made through the API
 }
 
 // studioBase is StudioBaseURL taken apart once.
