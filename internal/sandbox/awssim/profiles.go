@@ -25,16 +25,9 @@ type describeUserProfileOutput struct {
 }
 
 func (s *Simulator) describeUserProfile(_ context.Context, c *call, p *principal, in *describeUserProfileInput) (any, *apiError) {
-	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "domainId", in.DomainId, true, domainIDPattern)
-	checkName(&v, "userProfileName", in.UserProfileName, true, resourceNamePattern)
-	if e := v.err(); e != nil {
+	d, e := s.profileDomain(c, p, in.DomainId, in.UserProfileName)
+	if e != nil {
 		return nil, e
-	}
-	c.rec.DomainID, c.rec.UserProfile = *in.DomainId, *in.UserProfileName
-	d := s.domainInRegion(p.accountID, p.region, *in.DomainId)
-	if d == nil {
-		return nil, domainNotFound(p.accountID, p.region, *in.DomainId)
 	}
 	status, ok := s.profileStatus(d, *in.UserProfileName)
 	if !ok {
@@ -133,4 +126,22 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// profileDomain validates the (domain, user profile) pair of a request,
+// records it on the call, and finds the domain in the caller's account and
+// region: the common first steps of every user-profile operation.
+func (s *Simulator) profileDomain(c *call, p *principal, domainID, profile *string) (*domain, *apiError) {
+	v := validationErrors{code: "ValidationException"}
+	checkName(&v, "domainId", domainID, true, domainIDPattern)
+	checkName(&v, "userProfileName", profile, true, resourceNamePattern)
+	if e := v.err(); e != nil {
+		return nil, e
+	}
+	c.rec.DomainID, c.rec.UserProfile = *domainID, *profile
+	d := s.domainInRegion(p.accountID, p.region, *domainID)
+	if d == nil {
+		return nil, domainNotFound(p.accountID, p.region, *domainID)
+	}
+	return d, nil
 }

@@ -234,16 +234,9 @@ func (s *Simulator) createUserProfile(_ context.Context, c *call, p *principal, 
 }
 
 func (s *Simulator) deleteUserProfile(_ context.Context, c *call, p *principal, in *describeUserProfileInput) (any, *apiError) {
-	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "domainId", in.DomainId, true, domainIDPattern)
-	checkName(&v, "userProfileName", in.UserProfileName, true, resourceNamePattern)
-	if e := v.err(); e != nil {
+	d, e := s.profileDomain(c, p, in.DomainId, in.UserProfileName)
+	if e != nil {
 		return nil, e
-	}
-	c.rec.DomainID, c.rec.UserProfile = *in.DomainId, *in.UserProfileName
-	d := s.domainInRegion(p.accountID, p.region, *in.DomainId)
-	if d == nil {
-		return nil, domainNotFound(p.accountID, p.region, *in.DomainId)
 	}
 	name := *in.UserProfileName
 	s.created.mu.Lock()
