@@ -5,9 +5,11 @@
 #
 # It installs what the tests need when it is missing (npm emulators, Debian's
 # chromium, staticcheck), then runs gofmt, go vet, staticcheck and
-# `go test -race` over the module. Installs are idempotent, so a second run
-# goes straight to the checks. Arguments go to `go test`; give flag values in
-# the -flag=value form (e.g. -run=TestX) so they are not taken for packages.
+# `go test -race` over the module, and, without arguments, the browser
+# end-to-end test (test/e2e/run.sh; screenshots in test-artifacts/).
+# Installs are idempotent, so a second run goes straight to the checks.
+# Arguments go to `go test`; give flag values in the -flag=value form (e.g.
+# -run=TestX) so they are not taken for packages.
 #
 # With CI=true every missing prerequisite is an error: CI must test
 # everything, never skip it.
@@ -142,6 +144,16 @@ main() {
 	timed "go vet" go vet ./...
 	timed "staticcheck" staticcheck ./...
 	timed "go test" go test -race -count=1 -timeout="$GO_TEST_TIMEOUT" ${flags[@]+"${flags[@]}"} "${pkgs[@]}"
+	# deploy/ (the CDK app) is a Go module of its own that ./... leaves out;
+	# its checks run with the whole check, as in CI.
+	if (($# == 0)); then
+		timed "deploy (CDK)" bash scripts/test-deploy.sh
+	fi
+	# The browser test runs with the whole check (no arguments), as in CI;
+	# a run narrowed to some packages or tests leaves it out.
+	if (($# == 0)); then
+		timed "e2e (browser)" bash test/e2e/run.sh
+	fi
 }
 
 main "$@"
