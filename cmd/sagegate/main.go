@@ -45,7 +45,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newDev(), newConfig(), newOpen(), newVersion(), newLambda(), newLoadtest(), newRoutes())
+	root.AddCommand(newServe(), newDev(), newConfig(), newOpen(), newVersion(), newLambda(), newLoadtest(), newRoutes(), newNotebooks())
 	return root
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,20 +35,12 @@ type routesFixture struct {
 
 func newRoutesFixture(t *testing.T, backend string) *routesFixture {
 	t.Helper()
-	f := &routesFixture{sim: awssim.New(awssim.Options{})}
-	srv := httptest.NewServer(f.sim.APIHandler())
-	t.Cleanup(srv.Close)
-	f.sim.AddCaller(awssim.Caller{AccessKeyID: cliKey, SecretAccessKey: cliSecret, AccountID: "000000000000"})
+	sim, srv := cliSim(t)
+	f := &routesFixture{sim: sim}
 	f.sim.AddAccount(awssim.Account{ID: cliAcctA, Roles: []awssim.Role{{Name: "sagegate-access"}},
 		Domains: []awssim.Domain{{ID: cliDomA, Name: "a", UserProfiles: []string{"alice"}}}})
 	f.sim.AddAccount(awssim.Account{ID: cliAcctB, Roles: []awssim.Role{{Name: "sagegate-access"}},
 		Domains: []awssim.Domain{{ID: cliDomB, Name: "b"}, {ID: "d-clisso000003", Name: "old", Status: "Deleting"}}})
-	t.Setenv("AWS_ACCESS_KEY_ID", cliKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", cliSecret)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 
 	dir := t.TempDir()
 	var routing string

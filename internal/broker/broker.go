@@ -69,11 +69,15 @@ type Options struct {
 	// which also honours AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_SAGEMAKER.
 	STSEndpoint       string
 	SageMakerEndpoint string
-	Now               func() time.Time
-	Logger            *slog.Logger
+	// SSMEndpoint overrides SSM's, for publishing notebook URLs
+	// (notebooks.go).
+	SSMEndpoint string
+	Now         func() time.Time
+	Logger      *slog.Logger
 	// STS and NewSageMaker replace the real clients in unit tests.
 	STS          STSAPI
 	NewSageMaker func(region string) SageMakerAPI
+	NewSSM       func(region string) SSMAPI
 }
 
 // Broker mints presigned URLs.
@@ -91,6 +95,8 @@ type Broker struct {
 	afterRefresh func()
 	// studio remembers discovered domains and existing profiles.
 	studio studioState
+	// nbClients are the SSM clients of notebook URL publishing.
+	nbClients notebookClients
 }
 
 type clientKey struct{ account, region string }
@@ -148,6 +154,7 @@ func New(cfg aws.Config, opts Options) *Broker {
 	}
 	cfg = cfg.Copy()
 	cfg.Retryer = newRetryer(opts.MaxAttempts)
+	cfg.HTTPClient = pooledHTTPClient(cfg.HTTPClient, opts.MaxConcurrentPerAccount)
 	b := &Broker{
 		opts:     opts,
 		log:      opts.Logger,
@@ -156,6 +163,7 @@ func New(cfg aws.Config, opts Options) *Broker {
 		accounts: map[string]*account{},
 		newSM:    opts.NewSageMaker,
 	}
+	b.nbClients.cfg = cfg
 	b.creds = newCredCache(opts.CacheSize, opts.RefreshBefore, opts.RefreshAhead, opts.KeepWarm, opts.Now, b.refreshInBackground)
 	if b.sts == nil {
 		b.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {

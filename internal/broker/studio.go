@@ -61,7 +61,7 @@ func (o ProfileOptions) withDefaults() ProfileOptions {
 		o.PollInterval = 2 * time.Second
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = Sleep
 	}
 	if o.KnownFor <= 0 {
 		o.KnownFor = time.Hour
@@ -72,7 +72,10 @@ func (o ProfileOptions) withDefaults() ProfileOptions {
 	return o
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d, or until ctx is done. It is the default of every
+// injectable wait (profiles, notebooks, `sagegate open`), which tests
+// replace to move a fake clock instead.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

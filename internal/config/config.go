@@ -22,6 +22,8 @@ type Config struct {
 	Log      Log      `json:"log"`
 	Limits   Limits   `json:"limits"`
 	Metrics  Metrics  `json:"metrics"`
+	// Notebooks tunes notebook instance targets (notebooks.go).
+	Notebooks Notebooks `json:"notebooks"`
 	// Lambda only matters when sagegate runs as a Lambda function.
 	Lambda Lambda `json:"lambda"`
 }
@@ -92,6 +94,8 @@ type AWS struct {
 type Endpoints struct {
 	STS       string `json:"sts,omitempty"`
 	SageMaker string `json:"sagemaker,omitempty"`
+	// SSM is used to publish notebook URLs (notebooks.ssm).
+	SSM string `json:"ssm,omitempty"`
 }
 
 // Routing chooses the routes backend and launch defaults.

@@ -84,6 +84,7 @@ func (c *Config) ApplyDefaults() {
 	if c.Lambda.MetricsNamespace == "" {
 		c.Lambda.MetricsNamespace = DefaultMetricsNS
 	}
+	c.Notebooks.applyDefaults()
 }
 
 // RoutingDefaults are the per-LOB defaults the file sets.
@@ -154,7 +155,7 @@ func (c *Config) validate(strictRoutes bool) Problems {
 	if d := c.AWS.AssumeRoleDuration.D(); d != 0 && (d < 15*time.Minute || d > 12*time.Hour) {
 		add("aws.assumeRoleDuration", "must be between 15m and 12h")
 	}
-	for name, e := range map[string]string{"sts": c.AWS.Endpoints.STS, "sagemaker": c.AWS.Endpoints.SageMaker} {
+	for name, e := range map[string]string{"sts": c.AWS.Endpoints.STS, "sagemaker": c.AWS.Endpoints.SageMaker, "ssm": c.AWS.Endpoints.SSM} {
 		if e == "" {
 			continue
 		}
@@ -205,6 +206,7 @@ func (c *Config) validate(strictRoutes bool) Problems {
 		add("log.format", "want json or text, got %q", c.Log.Format)
 	}
 	c.validateLambda(add)
+	c.Notebooks.validate(add)
 	return p
 }
 

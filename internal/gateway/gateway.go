@@ -21,9 +21,11 @@ import (
 	"github.com/sagegate/sagegate/internal/config"
 	"github.com/sagegate/sagegate/internal/identity"
 	"github.com/sagegate/sagegate/internal/metrics"
+	"github.com/sagegate/sagegate/internal/notebooks"
 	"github.com/sagegate/sagegate/internal/ratelimit"
 	"github.com/sagegate/sagegate/internal/routing"
 	"github.com/sagegate/sagegate/internal/routing/backend"
+	"github.com/sagegate/sagegate/internal/routing/cache"
 	"github.com/sagegate/sagegate/internal/server"
 	"github.com/sagegate/sagegate/internal/session"
 )
@@ -44,6 +46,9 @@ type Deps struct {
 	TrustedPrincipal func(*http.Request) (*identity.Principal, bool)
 	// NoMetrics leaves Prometheus out (Lambda reports through EMF).
 	NoMetrics bool
+	// NotebookSleep replaces the wait between two polls of a starting
+	// notebook (tests move a fake clock instead).
+	NotebookSleep func(ctx context.Context, d time.Duration) error
 }
 
 // Gateway is a built sagegate.
@@ -53,28 +58,19 @@ type Gateway struct {
 	Broker   *broker.Broker
 	// Metrics is nil when metrics are disabled.
 	Metrics *metrics.Metrics
-	closers []io.Closer
+	// Notebooks runs notebook instance targets (starts, waits, vending).
+	Notebooks *notebooks.Manager
+	closers   []io.Closer
 }
 
 // Close releases files opened for audit output.
-func (g *Gateway) Close() error {
-	for _, c := range g.closers {
-		_ = c.Close()
-	}
-	return nil
-}
+func (g *Gateway) Close() error { return closeAll(g.closers) }
 
 // Build wires everything. It does no network I/O: signing keys are
 // fetched on first use, so it may run before an in-process issuer listens.
 func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error) {
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
+	deps = deps.withDefaults()
+	log, now := deps.Logger, deps.Now
 	g := &Gateway{}
 	if !cfg.Metrics.Disabled && !deps.NoMetrics {
 		g.Metrics = metrics.New()
@@ -86,11 +82,7 @@ func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error)
 	}
 	g.Verifier = verifier
 
-	awsCfg, err := loadAWS(ctx, cfg, deps.AWS)
-	if err != nil {
-		return nil, err
-	}
-	store, err := backend.Open(cfg, awsCfg, backend.Serve, log)
+	awsCfg, store, err := openStore(ctx, cfg, deps)
 	if err != nil {
 		return nil, err
 	}
@@ -98,20 +90,7 @@ func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error)
 	// nothing from it.
 	reader := backend.Reader(cfg, store, now, log, g.Metrics)
 	resolver := routing.NewResolver(reader, log.With("component", "routing"))
-	g.Broker = broker.New(awsCfg, broker.Options{
-		CallTimeout:       cfg.AWS.CallTimeout.D(),
-		MaxAttempts:       cfg.AWS.MaxAttempts,
-		SessionDuration:   cfg.AWS.AssumeRoleDuration.D(),
-		STSEndpoint:       cfg.AWS.Endpoints.STS,
-		SageMakerEndpoint: cfg.AWS.Endpoints.SageMaker,
-		Now:               now,
-		Logger:            log.With("component", "broker"),
-		Metrics:           g.Metrics,
-
-		MaxConcurrentPerAccount: cfg.Limits.AccountConcurrency,
-		BreakerThreshold:        cfg.Limits.BreakerThreshold,
-		BreakerCooldown:         cfg.Limits.BreakerCooldown.D(),
-	})
+	g.Broker = newBroker(cfg, awsCfg, now, log, g.Metrics)
 
 	sink, closer, err := AuditSink(cfg, deps.AuditWriter)
 	if err != nil {
@@ -123,6 +102,11 @@ func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error)
 	if closer != nil {
 		g.closers = append(g.closers, closer)
 	}
+	var userChanged func(string)
+	if c, ok := reader.(*cache.Cache); ok {
+		userChanged = c.ForgetUser
+	}
+	g.Notebooks = newNotebooks(cfg, g.Broker, store, sink, userChanged, deps.NotebookSleep, now, log)
 
 	// The session manager renders its errors through the server, which is
 	// built after it; the indirection breaks the cycle.
@@ -155,6 +139,7 @@ func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error)
 		LaunchLimiter: ratelimit.New(cfg.Limits.LaunchesPerMinute/60, cfg.Limits.LaunchBurst, 100_000, now),
 		MaxInFlight:   cfg.Limits.MaxInFlight,
 		Metrics:       g.Metrics,
+		Notebooks:     g.Notebooks,
 	}
 	if cfg.Metrics.Addr != "" {
 		opts.MetricsPath = "-" // served by RunMetrics on its own listener

@@ -64,7 +64,9 @@ var users = map[string][]string{
 // Studio profiles in lob-a to the standard environment.
 type extra struct {
 	providers, users string
-	profilesA        []string
+	// sections are top-level YAML sections added to the configuration.
+	sections  string
+	profilesA []string
 	// maxAttempts of AWS calls; default 1 so error tests see each failure.
 	maxAttempts int
 }
@@ -123,8 +125,9 @@ routing:
       both: {lobs: [lob-a, lob-b]}
       carol@example.com: {lobs: [lob-a], profile: carol-example-com-5a1d2d3e}
 %s
+%s
 `, e.oidc.URL(), e.oidc.JWKSURL(), e.cognito.URL(), e.cognito.JWKSURL(), appClient, x.providers, max(x.maxAttempts, 1),
-		simSrv.URL, simSrv.URL, acctA, domainA, acctB, domainB, x.users)
+		simSrv.URL, simSrv.URL, acctA, domainA, acctB, domainB, x.users, x.sections)
 	cfg, err := config.Parse([]byte(doc), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)

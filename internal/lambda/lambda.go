@@ -29,6 +29,7 @@ import (
 	"github.com/sagegate/sagegate/internal/lambda/authorizer"
 	"github.com/sagegate/sagegate/internal/lambda/emf"
 	"github.com/sagegate/sagegate/internal/lambda/events"
+	"github.com/sagegate/sagegate/internal/notebooks"
 )
 
 // Role is what the function does.
@@ -87,8 +88,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Stdout receives the embedded-metric-format lines. Default os.Stdout.
 	Stdout io.Writer
-	// Provision handles ProvisionProduct events (role events). Nil logs
-	// and drops them.
+	// Provision handles ProvisionProduct events (role events). Nil records
+	// provisioned notebooks in the routes (notebooks.Provisioner) and stops
+	// idle notebooks on scheduled events.
 	Provision events.ProvisionHandler
 	Now       func() time.Time
 }
@@ -165,7 +167,21 @@ func New(ctx context.Context, role Role, cfg *config.Config, deps Deps) (*Functi
 		return f, nil
 
 	case RoleEvents:
-		return &Function{Handler: events.New(events.Options{Provision: deps.Provision, Logger: log.With("component", "events")})}, nil
+		opts := events.Options{Provision: deps.Provision, Logger: log.With("component", "events")}
+		f := &Function{}
+		if opts.Provision == nil {
+			// Provisioned notebooks are recorded in the routes, and idle
+			// ones stopped on a schedule (package notebooks).
+			nb, err := gateway.BuildNotebooks(ctx, cfg, gateway.Deps{Logger: log, Now: deps.Now, WrapAudit: withMetrics})
+			if err != nil {
+				return nil, err
+			}
+			f.closers = append(f.closers, nb)
+			opts.Provision = nb.Manager.Provisioner(notebooks.ProvisionOptions{})
+			opts.Schedule = nb.Manager.ScheduledReaper(notebooks.ReapOptions{Idle: cfg.Notebooks.Reaper.Idle.D(), Apply: cfg.Notebooks.Reaper.Apply})
+		}
+		f.Handler = events.New(opts)
+		return f, nil
 	}
 	return nil, fmt.Errorf("unknown Lambda role %q", role)
 }

@@ -3,6 +3,7 @@ package routing
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -95,7 +96,7 @@ func TestLOBJSONRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back != l {
+	if !reflect.DeepEqual(back, l) {
 		t.Errorf("round trip = %+v, want %+v", back, l)
 	}
 	b, _ = json.Marshal(LOB{Name: "x"})

@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -67,12 +68,12 @@ func TestNormalize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := tc.in
 			got.Normalize(tc.defaults)
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Normalize =\n%+v\nwant\n%+v", got, tc.want)
 			}
 			again := got
 			again.Normalize(tc.defaults)
-			if again != got {
+			if !reflect.DeepEqual(again, got) {
 				t.Errorf("Normalize is not idempotent: %+v then %+v", got, again)
 			}
 		})

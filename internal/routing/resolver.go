@@ -30,7 +30,8 @@ func NewResolver(store Reader, logger *slog.Logger) *StoreResolver {
 
 // Targets returns what p may open: one Studio target per LOB granted by p's
 // user record or by any of p.Groups, direct LOBs first in record order, then
-// group LOBs in group order, each once.
+// group LOBs in group order, each once; each followed by the LOB's notebook
+// targets (notebook.go), and at the end the notebooks of p's own record.
 //
 // A person need not have a user record: group mappings alone grant LOBs. A
 // disabled record wins over every group and yields ErrUserDisabled. Having
@@ -69,12 +70,13 @@ func (r *StoreResolver) Targets(ctx context.Context, p *identity.Principal) ([]T
 		}
 		names = appendUnique(names, lobs)
 	}
-	if len(names) == 0 {
+	if len(names) == 0 && len(user.Notebooks) == 0 {
 		return nil, nil
 	}
 
 	targets := make([]Target, 0, len(names))
 	var missing []string
+	lobs := make(map[string]LOB, len(names))
 	for _, name := range names {
 		lob, err := r.store.GetLOB(ctx, name)
 		if errors.Is(err, ErrNotFound) {
@@ -96,6 +98,25 @@ func (r *StoreResolver) Targets(ctx context.Context, p *identity.Principal) ([]T
 			continue
 		}
 		targets = append(targets, t)
+		targets = appendNew(targets, NotebookTargets(lob, p.Username)...)
+		lobs[name] = lob
+	}
+	// The person's own notebooks may be in LOBs they have no Studio in.
+	for _, ref := range user.Notebooks {
+		lob, ok := lobs[ref.LOB]
+		if !ok {
+			lob, err = r.store.GetLOB(ctx, ref.LOB)
+			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
+				r.log.WarnContext(ctx, "routing: skipping a notebook whose LOB is missing or invalid",
+					"user", p.Username, "lob", ref.LOB, "notebook", ref.Name, "err", err)
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("routing: LOB %q: %w", ref.LOB, err)
+			}
+			lobs[ref.LOB] = lob
+		}
+		targets = appendNew(targets, UserNotebookTarget(lob, ref, p.Username))
 	}
 	if len(missing) > 0 {
 		r.log.WarnContext(ctx, "routing: skipping LOBs that are referenced but do not exist",
@@ -105,6 +126,17 @@ func (r *StoreResolver) Targets(ctx context.Context, p *identity.Principal) ([]T
 		return nil, nil
 	}
 	return targets, nil
+}
+
+// appendNew appends the targets whose id is not yet in dst: a vended
+// notebook may be both a template's target and in the person's record.
+func appendNew(dst []Target, ts ...Target) []Target {
+	for _, t := range ts {
+		if !slices.ContainsFunc(dst, func(d Target) bool { return d.ID == t.ID }) {
+			dst = append(dst, t)
+		}
+	}
+	return dst
 }
 
 // appendUnique appends the names not yet in dst. A linear scan beats a map

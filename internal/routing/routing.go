@@ -46,6 +46,8 @@ var ErrUserDisabled = errors.New("routing: user disabled")
 // Kinds of target.
 const (
 	KindStudio = "studio"
+	// KindNotebook is a SageMaker notebook instance (notebook.go).
+	KindNotebook = "notebook"
 )
 
 // LOB is one line of business: an AWS account and the Studio domain its
@@ -85,6 +87,14 @@ type LOB struct {
 	// ExecutionRole is the execution role of profiles created just in
 	// time; empty means the domain's default.
 	ExecutionRole string `json:"executionRole,omitempty"`
+
+	// Notebooks are notebook instances in the LOB's account that every
+	// member of the LOB may open (notebook.go).
+	Notebooks []NotebookRef `json:"notebooks,omitempty"`
+	// NotebookTemplates are what members may vend notebooks from: each
+	// gives every member a notebook target of their own, created on first
+	// open (notebook.go).
+	NotebookTemplates []NotebookTemplate `json:"notebookTemplates,omitempty"`
 }
 
 // User is a person's routing record.
@@ -94,6 +104,10 @@ type User struct {
 	// Profile overrides the user-profile name derived by the LOB's rule.
 	Profile  string `json:"profile,omitempty"`
 	Disabled bool   `json:"disabled,omitempty"`
+	// Notebooks are the person's own notebook instances, each in the
+	// account of the LOB it names (vended, or provisioned through Service
+	// Catalog).
+	Notebooks []NotebookRef `json:"notebooks,omitempty"`
 }
 
 // Group maps an IdP group (a value of the groups claim) to LOBs.
@@ -114,6 +128,12 @@ type Target struct {
 	UserProfile string `json:"userProfile"`
 	Space       string `json:"space,omitempty"`
 	LandingURI  string `json:"landingUri,omitempty"`
+	// NotebookInstance is the instance a notebook target opens; Owner is
+	// the person it belongs to (empty for a LOB's shared notebook), and
+	// Template the LOB template it is vended from, if any.
+	NotebookInstance string `json:"notebookInstance,omitempty"`
+	Owner            string `json:"owner,omitempty"`
+	Template         string `json:"template,omitempty"`
 
 	// Launch parameters; not part of the public JSON.
 	RoleARN         string        `json:"-"`
@@ -124,6 +144,12 @@ type Target struct {
 	PrivateSpace  bool   `json:"-"`
 	JITProfiles   bool   `json:"-"`
 	ExecutionRole string `json:"-"`
+	// NotebookTemplate is the template of a vended notebook, so that the
+	// first open can create it.
+	NotebookTemplate *NotebookTemplate `json:"-"`
+	// ProvisionedProduct is the Service Catalog product that creates the
+	// notebook, which a launch then waits for while it does not exist.
+	ProvisionedProduct string `json:"-"`
 }
 
 // Resolver answers which targets a principal may open.

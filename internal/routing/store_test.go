@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func TestDefaultRoleAndDenormalize(t *testing.T) {
 	// An edit that leaves the defaults alone writes none of them back.
 	edited := l
 	edited.Label = "A"
-	if got := Denormalize(edited, raw, d); got != (LOB{Name: "lob-a", AccountID: "111122223333", Label: "A"}) {
+	if got := Denormalize(edited, raw, d); !reflect.DeepEqual(got, LOB{Name: "lob-a", AccountID: "111122223333", Label: "A"}) {
 		t.Errorf("Denormalize = %+v", got)
 	}
 	// A changed field is kept even when it was defaulted before.

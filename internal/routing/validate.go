@@ -101,6 +101,7 @@ func (l LOB) Validate() []error {
 
 	l.validateRoleARN(add, regionOK)
 	l.validateJIT(add)
+	l.validateNotebooks(add)
 
 	if l.ExternalID != "" {
 		if n := len(l.ExternalID); n < minExternalIDLen || n > maxExternalIDLen || !externalIDRE.MatchString(l.ExternalID) {
@@ -230,5 +231,6 @@ func (u User) Validate() []error {
 	if u.Profile != "" && !ValidProfileName(u.Profile) {
 		errs = append(errs, &FieldError{Field: "profile", Msg: fmt.Sprintf("must be 1 to 63 letters, digits and inner hyphens, got %q", u.Profile)})
 	}
-	return append(errs, validateLOBNames(u.LOBs)...)
+	errs = append(errs, validateLOBNames(u.LOBs)...)
+	return append(errs, validateUserNotebooks(u.Notebooks)...)
 }

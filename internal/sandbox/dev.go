@@ -61,6 +61,13 @@ type Options struct {
 	// Chaos is the simulated AWS's misbehaviour from the start (latency,
 	// throttling, errors, outages); Dev.Sim.SetChaos changes it later.
 	Chaos awssim.Chaos
+	// NotebookDelay is how long a notebook instance takes to start (and
+	// half of it to stop), on the sandbox's clock. 0 means
+	// DefaultNotebookDelay; negative means instantly.
+	NotebookDelay time.Duration
+	// NotebookSleep replaces the gateway's wait between two polls of a
+	// starting notebook (tests move their clock instead of sleeping).
+	NotebookSleep func(ctx context.Context, d time.Duration) error
 }
 
 // Dev is a built sandbox. Handler serves the gateway and everything
@@ -94,8 +101,10 @@ func New(ctx context.Context, baseURL, addr string, opts Options) (*Dev, error) 
 		return nil, err
 	}
 
-	sim := awssim.New(awssim.Options{Now: opts.Now, Logger: log.With("component", "awssim"), StudioBaseURL: baseURL + "/dev/studio"})
+	sim := awssim.New(awssim.Options{Now: opts.Now, Logger: log.With("component", "awssim"), StudioBaseURL: baseURL + "/dev/studio",
+		NotebookBaseURL: baseURL + NotebookPath})
 	seedSimulator(sim, cfg)
+	seedNotebooks(sim, cfg, opts.NotebookDelay)
 	if err := sim.SetChaos(opts.Chaos); err != nil {
 		return nil, fmt.Errorf("simulated AWS faults: %w", err)
 	}
@@ -126,7 +135,8 @@ func New(ctx context.Context, baseURL, addr string, opts Options) (*Dev, error) 
 		Region:      cfg.AWS.Region,
 		Credentials: credentials.NewStaticCredentialsProvider(GatewayAccessKey, GatewaySecretKey, ""),
 	}
-	gw, err := gateway.Build(ctx, cfg, gateway.Deps{Logger: log, AWS: &awsCfg, AuditWriter: opts.AuditWriter, Now: opts.Now})
+	gw, err := gateway.Build(ctx, cfg, gateway.Deps{Logger: log, AWS: &awsCfg, AuditWriter: opts.AuditWriter, Now: opts.Now,
+		NotebookSleep: opts.NotebookSleep})
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +149,7 @@ func New(ctx context.Context, baseURL, addr string, opts Options) (*Dev, error) 
 	mux.Handle("GET /dev/aws/calls", sim.CallsHandler())
 	mux.Handle("/dev/aws/faults", sim.FaultsHandler())
 	mux.Handle("/dev/studio/", sim.StudioHandler())
+	mux.Handle(NotebookPath+"/", sim.NotebookHandler())
 	mux.Handle("/", gw.Handler)
 	return &Dev{URL: baseURL, Config: cfg, Handler: mux, Sim: sim, IdP: idp, Gateway: gw}, nil
 }

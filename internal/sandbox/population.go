@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/sagegate/sagegate/internal/config"
 	"github.com/sagegate/sagegate/internal/routing"
@@ -111,11 +112,20 @@ func (p Population) idpUsers() []devidp.User {
 	return users
 }
 
-// DemoLOB is one LOB of the sandbox as a client sees it.
+// DemoLOB is one LOB of the sandbox as a client sees it, with what the
+// gateway's AWS calls for it carry (a load test makes them itself to
+// compare).
 type DemoLOB struct {
 	Name      string
 	AccountID string
 	DomainID  string
+	Region    string
+	// RoleARN and ExternalID are the access role the gateway assumes.
+	RoleARN    string
+	ExternalID string
+	// SessionDuration and URLLifetime are the presign's parameters.
+	SessionDuration time.Duration
+	URLLifetime     time.Duration
 }
 
 // Routes returns every user of a sandbox with population p (the named users
@@ -135,7 +145,15 @@ func Routes(p Population) (map[string][]DemoLOB, error) {
 		lobs := make([]DemoLOB, 0, len(u.LOBs))
 		for _, l := range u.LOBs {
 			lob := routes.LOBs[l]
-			lobs = append(lobs, DemoLOB{Name: l, AccountID: lob.AccountID, DomainID: lob.DomainID})
+			lob.Normalize(routing.Defaults{
+				Region: cfg.AWS.Region, SessionDuration: cfg.Routing.SessionDuration.D(),
+				URLLifetime: cfg.Routing.URLLifetime.D(), RoleName: cfg.Routing.DefaultRole,
+			})
+			lobs = append(lobs, DemoLOB{
+				Name: l, AccountID: lob.AccountID, DomainID: lob.DomainID, Region: lob.Region,
+				RoleARN: lob.RoleARN, ExternalID: lob.ExternalID,
+				SessionDuration: lob.SessionDuration.D(), URLLifetime: lob.URLLifetime.D(),
+			})
 		}
 		out[name] = lobs
 	}

@@ -123,6 +123,9 @@ func (s *Server) advise(r *http.Request, pe *problem.Error) advice {
 	case "not_found":
 		return advice{"There is no such page", "Your launcher lists everything you can open.", []link{home}}
 	}
+	if a, ok := notebookAdvice(pe, tellTeam, home); ok {
+		return a
+	}
 	switch {
 	case pe.Status == http.StatusUnauthorized && pe.Code == identity.ReasonMissingToken:
 		return advice{"Please sign in", "Sign in to continue.", s.signInActions(r.URL.RequestURI())}

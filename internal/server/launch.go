@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/sagegate/sagegate/internal/audit"
@@ -39,6 +40,8 @@ func noTargets(p *identity.Principal) error {
 func (s *Server) studio(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	start := s.now()
 	ts, err := s.targets(r, p)
+	// Notebooks have their own launch links; /studio is about Studio.
+	ts = slices.DeleteFunc(ts, func(t routing.Target) bool { return t.Kind != routing.KindStudio })
 	if err == nil && len(ts) == 0 {
 		err = noTargets(p)
 	}
@@ -103,6 +106,9 @@ func (s *Server) launchByID(w http.ResponseWriter, r *http.Request, p *identity.
 
 // launch mints the URL and answers with a redirect or JSON.
 func (s *Server) launch(w http.ResponseWriter, r *http.Request, p *identity.Principal, t routing.Target, start time.Time, redirect bool) error {
+	if t.Kind == routing.KindNotebook {
+		return s.launchNotebook(w, r, p, t, start, redirect)
+	}
 	if err := s.allowLaunch(p); err != nil {
 		s.record(r, p, &t, start, err)
 		return err

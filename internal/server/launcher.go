@@ -56,10 +56,13 @@ type targetGroup struct {
 type targetItem struct {
 	ID, Label, Href, Kind, KindLabel string
 	DomainID, UserProfile, Space     string
+	NotebookInstance                 string
 	// State is a notebook's state; StateClass picks its styling (ok,
 	// busy, stopped, failed), the text itself always says it too.
 	State, StateClass string
 	OpenLabel         string
+	// Stop is the Stop button of an InService notebook the viewer may stop.
+	Stop *stopForm
 }
 
 // GET /: the person's targets, or a sign-in button. It is the one page
@@ -92,8 +95,11 @@ func (s *Server) launcher(w http.ResponseWriter, r *http.Request) error {
 		var states map[string]string
 		if sr, ok := s.opts.Launcher.(StateReporter); ok {
 			states = sr.TargetStates(r.Context(), p, ts)
+		} else if s.opts.Notebooks != nil {
+			states = s.opts.Notebooks.TargetStates(r.Context(), p, ts)
 		}
 		page.Groups = groupTargets(ts, states)
+		s.addStopForms(r, p, ts, page.Groups)
 	}
 	s.page(w, r, http.StatusOK, "launcher.html", page)
 	return nil
@@ -139,7 +145,7 @@ func newTargetItem(t routing.Target, state string) targetItem {
 	it := targetItem{
 		ID: t.ID, Label: cmp.Or(t.Label, t.ID), Kind: t.Kind,
 		Href:     "/launch/" + url.PathEscape(t.ID),
-		DomainID: t.DomainID, UserProfile: t.UserProfile, Space: t.Space,
+		DomainID: t.DomainID, UserProfile: t.UserProfile, Space: t.Space, NotebookInstance: t.NotebookInstance,
 		State: state, OpenLabel: "Open",
 	}
 	switch {
@@ -160,6 +166,8 @@ func newTargetItem(t routing.Target, state string) targetItem {
 		it.StateClass = "busy"
 	case "Stopped":
 		it.StateClass, it.OpenLabel = "stopped", "Start and open"
+	case "Not created":
+		it.StateClass, it.OpenLabel = "stopped", "Create and open"
 	case "Failed", "Deleting":
 		it.StateClass = "failed"
 	}

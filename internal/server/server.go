@@ -13,6 +13,7 @@ import (
 	"github.com/sagegate/sagegate/internal/broker"
 	"github.com/sagegate/sagegate/internal/identity"
 	"github.com/sagegate/sagegate/internal/metrics"
+	"github.com/sagegate/sagegate/internal/notebooks"
 	"github.com/sagegate/sagegate/internal/routing"
 	"github.com/sagegate/sagegate/internal/session"
 	"github.com/sagegate/sagegate/web"
@@ -72,6 +73,9 @@ type Options struct {
 	// MetricsPath is "-", for a separate metrics listener).
 	Metrics     *metrics.Metrics
 	MetricsPath string
+	// Notebooks, when set, opens notebook instance targets (starting them
+	// when stopped) and serves the notebook endpoints (notebooks.go).
+	Notebooks *notebooks.Manager
 }
 
 // Limiter hands out per-key tokens (package ratelimit).
@@ -135,6 +139,7 @@ func New(opts Options) (*Server, error) {
 		opts.Sessions.Routes(mux)
 	}
 	s.launcherRoutes(mux)
+	s.notebookRoutes(mux)
 	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return notFound(r)
 	}))

@@ -194,3 +194,63 @@ test("user-lob-b cannot use user-lob-a's deep link", async () => {
   await page.goto(BASE + '/');
   await page.getByRole('link', { name: 'Sign in' }).waitFor();
 });
+
+test('user-lob-a starts a stopped notebook: the progress page follows it, a second tab joins, then it opens', async () => {
+  const { context, page } = await browser();
+  await page.goto(BASE + '/');
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await signIn(page, 'user-lob-a');
+  await page.waitForURL(BASE + '/');
+
+  // The launcher shows the notebook stopped, with Start and open.
+  const item = page.locator('li[data-target="lob-a:nb-user-lob-a"]');
+  assert.match(await item.innerText(), /Notebook of user-lob-a \(simulated\)/);
+  assert.match(await item.innerText(), /State: Stopped/);
+  const open = page.getByRole('link', { name: 'Start and open Notebook of user-lob-a (simulated) (opens in a new tab)' });
+  assert.equal(await open.getAttribute('href'), '/launch/lob-a:nb-user-lob-a');
+  await shot(page, 'launcher-notebook-stopped.png');
+
+  // Tab 1: the click starts it; the progress page follows it live.
+  const [tab1] = await Promise.all([context.waitForEvent('page'), open.click()]);
+  await tab1.getByRole('heading', { level: 1, name: 'Starting Notebook of user-lob-a (simulated)' }).waitFor();
+  await tab1.locator('#history li', { hasText: 'Stopped' }).waitFor();
+  await tab1.locator('#history li', { hasText: 'Pending' }).waitFor();
+  assert.equal(await tab1.getByRole('status').count(), 1, 'the state is announced to screen readers');
+  await shot(tab1, 'notebook-progress.png');
+
+  // Tab 2, while it starts: joins the same start.
+  const tab2 = await context.newPage();
+  await tab2.goto(BASE + '/launch/lob-a:nb-user-lob-a');
+  if (!tab2.url().includes('/dev/notebooks/')) {
+    await tab2.locator('#joined').waitFor();
+  }
+
+  // Both land in the simulated notebook once it is InService.
+  const landed = /\/dev\/notebooks\/111111111111\/us-east-1\/nb-user-lob-a\/tree$/;
+  for (const tab of [tab1, tab2]) {
+    await tab.waitForURL(landed, { timeout: 30_000 });
+    assert.equal(await tab.locator('#instance').innerText(), 'nb-user-lob-a');
+    assert.equal(await tab.locator('#source-identity').innerText(), 'user-lob-a');
+  }
+  assert.equal(await tab1.evaluate(() => window.opener), null, 'the notebook tab must not reach back to the launcher');
+  await shot(tab1, 'notebook-landed.png');
+
+  // The wait went Stopped -> Pending -> InService, and started it once.
+  const status = await page.evaluate(async () => (await fetch('/api/v1/targets/lob-a:nb-user-lob-a/status')).json());
+  assert.deepEqual(status.history.map((s) => s.state), ['Stopped', 'Pending', 'InService']);
+  const calls = await (await fetch(BASE + '/dev/aws/calls')).json();
+  const starts = calls.calls.filter((c) => c.operation === 'StartNotebookInstance').reduce((n, c) => n + c.count, 0);
+  assert.equal(starts, 1, 'two tabs, one StartNotebookInstance');
+
+  // Back on the launcher: InService, and its owner may stop it (a POST
+  // carrying the session's CSRF token).
+  await page.goto(BASE + '/');
+  assert.match(await item.innerText(), /State: InService/);
+  const stopped = page.waitForResponse((r) => r.url() === BASE + '/api/v1/targets/lob-a:nb-user-lob-a/stop' && r.request().method() === 'POST');
+  await item.getByRole('button', { name: 'Stop Notebook of user-lob-a (simulated)' }).click();
+  assert.equal((await stopped).status(), 303);
+  await page.waitForLoadState();
+  assert.match(await item.innerText(), /State: (Stopping|Stopped)/);
+  assert.match(await item.innerText(), /Start and open|Open/);
+  await shot(page, 'launcher-notebook-stopping.png');
+});

@@ -78,7 +78,9 @@ start_dev() {
 	for attempt in 1 2 3; do
 		port="$(free_port)"
 		url="http://127.0.0.1:$port"
-		"$work/sagegate" dev --addr "127.0.0.1:$port" >"$artifacts/e2e-dev-audit.log" 2>"$artifacts/e2e-dev.log" &
+		# Simulated notebooks start in 3 s: long enough to watch the progress
+		# page, short enough for a test.
+		"$work/sagegate" dev --addr "127.0.0.1:$port" --notebook-delay 3s >"$artifacts/e2e-dev-audit.log" 2>"$artifacts/e2e-dev.log" &
 		pid=$!
 		if ready "$url" "$pid"; then
 			return 0

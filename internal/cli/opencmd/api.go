@@ -87,6 +87,9 @@ func (a *api) call(ctx context.Context, method, path, token string, out any) err
 	}
 	defer resp.Body.Close()
 	body := io.LimitReader(resp.Body, 1<<20)
+	if resp.StatusCode == http.StatusAccepted {
+		return starting(body)
+	}
 	if resp.StatusCode != http.StatusOK {
 		e := &APIError{Status: resp.StatusCode}
 		_ = json.NewDecoder(body).Decode(e)

@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sagegate/sagegate/internal/broker"
 	"github.com/sagegate/sagegate/internal/cli/oidclogin"
 	"github.com/sagegate/sagegate/internal/routing"
 )
@@ -46,6 +47,9 @@ type Options struct {
 	Stderr      io.Writer
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Sleep waits between two looks at a starting notebook; tests
+	// replace it. Default: a timer that ctx cuts short.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // runner carries one run's state: the token in use and where it came
@@ -83,6 +87,9 @@ func Run(ctx context.Context, o Options) error {
 		res, err = r.api.launch(ctx, tok, target.ID)
 		return err
 	})
+	if ns := (*notebookStarting)(nil); errors.As(err, &ns) {
+		res, err = r.waitNotebook(ctx, target, ns)
+	}
 	if ae := (*APIError)(nil); errors.As(err, &ae) && ae.Code == "target_not_found" {
 		return r.notFound(ctx, target.ID, err)
 	}
@@ -116,6 +123,10 @@ func (r *runner) chooseTarget(ctx context.Context) (routing.Target, error) {
 		return routing.Target{}, fmt.Errorf("sagegate has nothing for %s to open; ask your platform team to add you to a line of business", l.User)
 	case 1:
 		return l.Targets[0], nil
+	}
+	// Without a name, one Studio is "your Studio" even beside notebooks.
+	if studios := onlyStudios(l.Targets); len(studios) == 1 {
+		return studios[0], nil
 	}
 	return routing.Target{}, fmt.Errorf("you can open several things; name one:\n%s", table(l.Targets))
 }
@@ -261,6 +272,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Sleep == nil {
+		o.Sleep = broker.Sleep
 	}
 	return o
 }

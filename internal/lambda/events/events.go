@@ -72,18 +72,21 @@ type Caller struct {
 type Options struct {
 	// Provision receives ProvisionProduct calls. Nil logs and drops them.
 	Provision ProvisionHandler
-	Logger    *slog.Logger
+	// Schedule receives scheduled events (schedule.go). Nil ignores them.
+	Schedule ScheduleHandler
+	Logger   *slog.Logger
 }
 
 // Handler is a lambda.Handler for EventBridge events.
 type Handler struct {
 	provision ProvisionHandler
+	schedule  ScheduleHandler
 	log       *slog.Logger
 }
 
 // New builds a Handler.
 func New(opts Options) *Handler {
-	h := &Handler{provision: opts.Provision, log: opts.Logger}
+	h := &Handler{provision: opts.Provision, schedule: opts.Schedule, log: opts.Logger}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -118,6 +121,9 @@ func (h *Handler) handle(ctx context.Context, payload []byte) (Result, error) {
 	ignore := func(reason string) (Result, error) {
 		h.log.InfoContext(ctx, "event ignored", "reason", reason, "eventId", ev.ID, "source", ev.Source, "detailType", ev.DetailType)
 		return Result{EventID: ev.ID, Outcome: "ignored", Reason: reason}, nil
+	}
+	if isScheduled(ev) {
+		return h.scheduled(ctx, ev)
 	}
 	if ev.Source != SourceServiceCatalog || ev.DetailType != DetailTypeCloudTrail {
 		return ignore("not a Service Catalog API call")

@@ -127,8 +127,12 @@ func nonNil(s []string) []string {
 var (
 	csvHead    = []string{"kind", "name", "lobs", "profile", "disabled"}
 	csvLOBCols = []string{"accountId", "region", "domainId", "roleArn", "externalId", "profileRule",
-		"sessionDuration", "urlLifetime", "space", "privateSpace", "landingUri", "label", "jitProfiles", "executionRole"}
+		"sessionDuration", "urlLifetime", "space", "privateSpace", "landingUri", "label", "jitProfiles", "executionRole",
+		"notebooks", "notebookTemplates"}
 	csvBoolCols = []string{"disabled", "privateSpace", "jitProfiles"}
+	// csvJSONCols hold lists of records, written as JSON in one cell; a
+	// user's notebooks use the notebooks column too.
+	csvJSONCols = []string{"notebooks", "notebookTemplates"}
 )
 
 func csvColumns() []string { return append(slices.Clone(csvHead), csvLOBCols...) }
@@ -161,6 +165,13 @@ func writeCSV(w io.Writer, r Routes) error {
 		if u.Disabled {
 			vals["disabled"] = "true"
 		}
+		if len(u.Notebooks) > 0 {
+			b, err := json.Marshal(u.Notebooks)
+			if err != nil {
+				return err
+			}
+			vals["notebooks"] = string(b)
+		}
 		if err := row(vals); err != nil {
 			return err
 		}
@@ -180,13 +191,22 @@ func lobColumns(l routing.LOB) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]any
+	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, err
 	}
 	vals := map[string]string{}
-	for k, v := range m {
-		if k != "name" {
+	for k, raw := range m {
+		if k == "name" {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, err
+		}
+		if slices.Contains(csvJSONCols, k) {
+			vals[k] = string(raw)
+		} else {
 			vals[k] = fmt.Sprint(v)
 		}
 	}
@@ -241,7 +261,13 @@ func (r *Routes) addCSVRow(vals map[string]string) error {
 		if err != nil {
 			return err
 		}
-		r.Users = append(r.Users, routing.User{Name: name, LOBs: lobs, Profile: vals["profile"], Disabled: disabled})
+		u := routing.User{Name: name, LOBs: lobs, Profile: vals["profile"], Disabled: disabled}
+		if v := vals["notebooks"]; v != "" {
+			if err := json.Unmarshal([]byte(v), &u.Notebooks); err != nil {
+				return fmt.Errorf("user %q: notebooks: want a JSON list of {lob, name, label}: %w", name, err)
+			}
+		}
+		r.Users = append(r.Users, u)
 	case routing.KindGroup:
 		r.Groups = append(r.Groups, routing.Group{Name: name, LOBs: nonNil(lobs)})
 	case routing.KindLOB:
@@ -250,6 +276,11 @@ func (r *Routes) addCSVRow(vals map[string]string) error {
 		for _, c := range csvLOBCols {
 			switch v := vals[c]; {
 			case v == "":
+			case slices.Contains(csvJSONCols, c):
+				if !json.Valid([]byte(v)) {
+					return fmt.Errorf("lob %q: %s: want JSON", name, c)
+				}
+				m[c] = json.RawMessage(v)
 			case slices.Contains(csvBoolCols, c):
 				b, err := csvBool(vals, c)
 				if err != nil {

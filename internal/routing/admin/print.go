@@ -63,7 +63,12 @@ func PrintUser(w io.Writer, u routing.User, found bool, groups []string, targets
 	}
 	fmt.Fprintln(tw, "\nTARGET\tACCOUNT\tREGION\tDOMAIN\tPROFILE\tSPACE\tJIT")
 	for _, t := range targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.AccountID, t.Region, orText(t.DomainID, "(discover)"), t.UserProfile, dash(t.Space), yes(t.JITProfiles))
+		domain := orText(t.DomainID, "(discover)")
+		if t.Kind == routing.KindNotebook {
+			// A notebook has no domain or profile: say what it is instead.
+			domain = "notebook " + t.NotebookInstance
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.AccountID, t.Region, domain, dash(t.UserProfile), dash(t.Space), yes(t.JITProfiles))
 	}
 	return tw.Flush()
 }

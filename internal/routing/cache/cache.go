@@ -96,20 +96,22 @@ func New(store routing.Reader, o Options) *Cache {
 	return &Cache{
 		opts:   o,
 		users:  newTable("routing_user", o.MaxEntries, store.GetUser, cloneUser),
-		lobs:   newTable("routing_lob", o.MaxEntries, store.GetLOB, func(l routing.LOB) routing.LOB { return l }),
+		lobs:   newTable("routing_lob", o.MaxEntries, store.GetLOB, routing.LOB.Clone),
 		groups: newTable("routing_group", o.MaxEntries, store.GroupLOBs, slices.Clone[[]string]),
 	}
 }
 
-func cloneUser(u routing.User) routing.User {
-	u.LOBs = slices.Clone(u.LOBs)
-	return u
-}
+func cloneUser(u routing.User) routing.User { return u.Clone() }
 
 // GetUser implements routing.Reader.
 func (c *Cache) GetUser(ctx context.Context, name string) (routing.User, error) {
 	return lookup(ctx, c, c.users, name)
 }
+
+// ForgetUser drops the cached record of user name, so that a change this
+// process just made (a notebook vended) shows at once; other processes see
+// it within the TTL.
+func (c *Cache) ForgetUser(name string) { c.users.entries.Remove(name) }
 
 // GetLOB implements routing.Reader.
 func (c *Cache) GetLOB(ctx context.Context, name string) (routing.LOB, error) {

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -68,6 +69,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ListLOBsReportsBadRecords", testListLOBs},
 		{"ListGroupsPaginated", testListGroups},
 		{"ListBadCursor", testListBadCursor},
+		{"Notebooks", testNotebooks},
+		{"NotebooksCallerOwns", testNotebooksCallerOwns},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,7 +146,7 @@ func testGetLOB(t *testing.T, s routing.Store) {
 		if err != nil {
 			t.Fatalf("GetLOB(%q): %v", want.Name, err)
 		}
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("GetLOB(%q) =\n%+v\nwant\n%+v", want.Name, got, want)
 		}
 	}

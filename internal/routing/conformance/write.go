@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -67,7 +68,7 @@ func testCreateLOB(t *testing.T, s routing.Store) {
 	if err := s.CreateLOB(ctx, c); err != nil {
 		t.Fatalf("CreateLOB: %v", err)
 	}
-	if got, err := s.GetLOB(ctx, "lob-c"); err != nil || got != c {
+	if got, err := s.GetLOB(ctx, "lob-c"); err != nil || !reflect.DeepEqual(got, c) {
 		t.Errorf("GetLOB after create =\n%+v, %v\nwant\n%+v", got, err, c)
 	}
 	if err := s.CreateLOB(ctx, c); !errors.Is(err, routing.ErrAlreadyExists) {
@@ -140,7 +141,7 @@ func testUpdateUser(t *testing.T, s routing.Store) {
 func testUpdateLOB(t *testing.T, s routing.Store) {
 	ctx := context.Background()
 	err := s.UpdateLOB(ctx, "lob-a", func(l routing.LOB) (routing.LOB, error) {
-		if l != lobA() {
+		if !reflect.DeepEqual(l, lobA()) {
 			return l, fmt.Errorf("fn got\n%+v\nwant\n%+v", l, lobA())
 		}
 		l.Label = "Renamed"
@@ -152,7 +153,7 @@ func testUpdateLOB(t *testing.T, s routing.Store) {
 	}
 	want := lobA()
 	want.Label, want.JITProfiles = "Renamed", true
-	if got, err := s.GetLOB(ctx, "lob-a"); err != nil || got != want {
+	if got, err := s.GetLOB(ctx, "lob-a"); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("after update =\n%+v, %v\nwant\n%+v", got, err, want)
 	}
 	err = s.UpdateLOB(ctx, "lob-zz", func(l routing.LOB) (routing.LOB, error) { return l, nil })
@@ -191,7 +192,7 @@ func testUpdateRepairsBadRecord(t *testing.T, s routing.Store) {
 	}
 	want := badNoAccount()
 	want.AccountID = "111122223333"
-	if got, err := s.GetLOB(ctx, "lob-no-account"); err != nil || got != want {
+	if got, err := s.GetLOB(ctx, "lob-no-account"); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("repaired LOB =\n%+v, %v\nwant\n%+v", got, err, want)
 	}
 }

@@ -62,8 +62,8 @@ type groupItem struct {
 // Attributes sagegate owns in each kind of item; an update replaces these
 // and keeps every other attribute as it found it.
 var (
-	userAttrs  = []string{"LOB", "LOBS", "PROFILE_NAME", "DISABLED", attrVersion}
-	lobAttrs   = []string{"ACCOUNT_ID", "REGION", "DOMAIN_ID", "ROLE_ARN", "EXTERNAL_ID", "PROFILE_RULE", "SESSION_SECONDS", "URL_LIFETIME_SECONDS", "SPACE", "PRIVATE_SPACE", "LANDING_URI", "LABEL", "JIT_PROFILES", "EXECUTION_ROLE", attrVersion}
+	userAttrs  = []string{"LOB", "LOBS", "PROFILE_NAME", "DISABLED", attrNotebooks, attrVersion}
+	lobAttrs   = []string{"ACCOUNT_ID", "REGION", "DOMAIN_ID", "ROLE_ARN", "EXTERNAL_ID", "PROFILE_RULE", "SESSION_SECONDS", "URL_LIFETIME_SECONDS", "SPACE", "PRIVATE_SPACE", "LANDING_URI", "LABEL", "JIT_PROFILES", "EXECUTION_ROLE", attrNotebooks, attrTemplates, attrVersion}
 	groupAttrs = []string{"LOBS", attrVersion}
 )
 
@@ -72,11 +72,15 @@ func encodeUser(u routing.User, version int64) (map[string]types.AttributeValue,
 	if len(u.LOBs) > 0 {
 		it.LOB, it.LOBS = u.LOBs[0], u.LOBs[1:]
 	}
-	return attributevalue.MarshalMap(it)
+	item, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, err
+	}
+	return item, putNested(item, attrNotebooks, u.Notebooks)
 }
 
 func encodeLOB(l routing.LOB, version int64) (map[string]types.AttributeValue, error) {
-	return attributevalue.MarshalMap(lobItem{
+	item, err := attributevalue.MarshalMap(lobItem{
 		PK: l.Name, AccountID: l.AccountID, Region: l.Region, DomainID: l.DomainID,
 		RoleARN: l.RoleARN, ExternalID: l.ExternalID, ProfileRule: l.ProfileRule,
 		SessionSeconds: int64(l.SessionDuration.D() / time.Second),
@@ -84,6 +88,13 @@ func encodeLOB(l routing.LOB, version int64) (map[string]types.AttributeValue, e
 		Space:          l.Space, PrivateSpace: l.PrivateSpace, LandingURI: l.LandingURI, Label: l.Label,
 		JITProfiles: l.JITProfiles, ExecutionRole: l.ExecutionRole, Version: version,
 	})
+	if err != nil {
+		return nil, err
+	}
+	if err := putNested(item, attrNotebooks, l.Notebooks); err != nil {
+		return nil, err
+	}
+	return item, putNested(item, attrTemplates, l.NotebookTemplates)
 }
 
 func encodeGroup(g routing.Group, version int64) (map[string]types.AttributeValue, error) {
@@ -206,6 +217,7 @@ func typeName(v types.AttributeValue) string {
 func decodeUser(item map[string]types.AttributeValue) (routing.User, int64, []error) {
 	r := reader{item: item}
 	u := routing.User{Name: r.str(attrPK), Profile: r.str("PROFILE_NAME"), Disabled: r.boolean("DISABLED")}
+	r.nested(attrNotebooks, &u.Notebooks)
 	if first := r.str("LOB"); first != "" {
 		u.LOBs = append(u.LOBs, first)
 	}
@@ -237,6 +249,8 @@ func decodeLOB(item map[string]types.AttributeValue) (routing.LOB, int64, []erro
 		JITProfiles:     r.boolean("JIT_PROFILES"),
 		ExecutionRole:   r.str("EXECUTION_ROLE"),
 	}
+	r.nested(attrNotebooks, &l.Notebooks)
+	r.nested(attrTemplates, &l.NotebookTemplates)
 	return l, r.number(attrVersion), r.errs
 }
 

@@ -3,6 +3,7 @@ package dynamodb_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func TestSampleTables(t *testing.T) {
 		ProfileRule: routing.ProfileRuleSanitized, SessionDuration: routing.Duration(routing.DefaultSessionDuration),
 		URLLifetime: routing.Duration(routing.DefaultURLLifetime),
 	}
-	if l != want {
+	if !reflect.DeepEqual(l, want) {
 		t.Errorf("GetLOB =\n%+v\nwant\n%+v", l, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -53,7 +54,7 @@ func TestNewFromPath(t *testing.T) {
 		URLLifetime:     routing.Duration(5 * time.Second),
 		Label:           "Team A",
 	}
-	if a != wantA {
+	if !reflect.DeepEqual(a, wantA) {
 		t.Errorf("lob-a =\n%+v\nwant\n%+v", a, wantA)
 	}
 	cn, err := s.GetLOB(ctx, "lob-cn")
@@ -97,7 +98,7 @@ func TestInlineMatchesPath(t *testing.T) {
 	for _, name := range []string{"lob-a", "lob-cn"} {
 		x, _ := inline.GetLOB(ctx, name)
 		y, _ := fromPath.GetLOB(ctx, name)
-		if x != y {
+		if !reflect.DeepEqual(x, y) {
 			t.Errorf("%s inline %+v, from path %+v", name, x, y)
 		}
 	}

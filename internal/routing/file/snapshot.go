@@ -64,7 +64,7 @@ func (r routes) build(d routing.Defaults) (*snapshot, []problem) {
 	}
 
 	for _, key := range s.lobKeys {
-		l := r.LOBs[key]
+		l := r.LOBs[key].Clone()
 		errs := nameMatchesKey(l.Name, key)
 		l.Name = key
 		l.Normalize(d)
@@ -75,7 +75,7 @@ func (r routes) build(d routing.Defaults) (*snapshot, []problem) {
 		u := r.Users[key]
 		errs := nameMatchesKey(u.Name, key)
 		u.Name = key
-		u.LOBs = slices.Clone(u.LOBs)
+		u = u.Clone()
 		path := "users." + key
 		record(routing.KindUser, key, path, append(errs, u.Validate()...), func() { s.users[key] = u })
 		probs = append(probs, s.unknownLOBs(recordKey{routing.KindUser, key}, path+".lobs", u.LOBs)...)
@@ -137,8 +137,10 @@ func (r routes) clone() routes {
 		Groups: make(map[string][]string, len(r.Groups)),
 	}
 	for k, u := range out.Users {
-		u.LOBs = slices.Clone(u.LOBs)
-		out.Users[k] = u
+		out.Users[k] = u.Clone()
+	}
+	for k, l := range out.LOBs {
+		out.LOBs[k] = l.Clone()
 	}
 	for k, g := range r.Groups {
 		out.Groups[k] = slices.Clone(g)

@@ -80,8 +80,7 @@ func (s *Store) GetUser(_ context.Context, name string) (routing.User, error) {
 		return routing.User{}, snap.missing(routing.KindUser, name)
 	}
 	// The caller owns what it gets; the store must stay as built.
-	u.LOBs = slices.Clone(u.LOBs)
-	return u, nil
+	return u.Clone(), nil
 }
 
 // GetLOB implements routing.Store.
@@ -91,7 +90,7 @@ func (s *Store) GetLOB(_ context.Context, name string) (routing.LOB, error) {
 	if !ok {
 		return routing.LOB{}, snap.missing(routing.KindLOB, name)
 	}
-	return l, nil
+	return l.Clone(), nil
 }
 
 // GroupLOBs implements routing.Store.

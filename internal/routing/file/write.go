@@ -33,7 +33,7 @@ func (s *Store) UpdateUser(ctx context.Context, name string, fn func(routing.Use
 			return routing.NotFoundError(routing.KindUser, name)
 		}
 		cur.Name = name
-		cur.LOBs = slices.Clone(cur.LOBs)
+		cur = cur.Clone()
 		next, err := fn(cur)
 		if err != nil {
 			return err
@@ -167,8 +167,7 @@ func deleteFrom[V any](m map[string]V, kind, name string) error {
 // storedUser is u as the file holds it: keyed by name, so without one.
 func storedUser(u routing.User) routing.User {
 	u.Name = ""
-	u.LOBs = slices.Clone(u.LOBs)
-	return u
+	return u.Clone()
 }
 
 // storedLOBs keeps an empty list empty rather than null, so that a group

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // maxBodyBytes bounds request bodies; real STS and SageMaker requests are a
@@ -37,6 +38,10 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		if strings.HasPrefix(target, "AmazonSSM.") {
+			s.serveSSM(ctx, w, r, c, target, body, err)
+			return
+		}
 		s.serveSageMaker(ctx, w, r, c, target, body, err)
 		return
 	}

@@ -33,6 +33,8 @@ type CallRecord struct {
 	DomainID        string `json:"domainId,omitempty"`
 	UserProfile     string `json:"userProfile,omitempty"`
 	Space           string `json:"space,omitempty"`
+	// NotebookInstance is the notebook instance a call named.
+	NotebookInstance string `json:"notebookInstance,omitempty"`
 	// Error is the AWS error code; empty when the call succeeded.
 	Error string `json:"error,omitempty"`
 }

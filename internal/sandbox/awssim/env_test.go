@@ -53,8 +53,9 @@ type env struct {
 	clock *clock
 	logs  *syncBuffer
 	// apiURL is the BaseEndpoint for both STS and SageMaker clients.
-	apiURL     string
-	studioBase string
+	apiURL       string
+	studioBase   string
+	notebookBase string
 }
 
 // newEnv starts the simulator on 127.0.0.1 the way `sagegate dev` mounts
@@ -68,20 +69,23 @@ func newEnv(t *testing.T) *env {
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
 	e := &env{
-		clock:      clk,
-		logs:       logs,
-		srv:        srv,
-		apiURL:     base + "/dev/aws",
-		studioBase: base + "/dev/studio",
+		clock:        clk,
+		logs:         logs,
+		srv:          srv,
+		apiURL:       base + "/dev/aws",
+		studioBase:   base + "/dev/studio",
+		notebookBase: base + "/dev/notebooks",
 	}
 	e.sim = awssim.New(awssim.Options{
-		Now:           clk.Now,
-		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		StudioBaseURL: e.studioBase,
+		Now:             clk.Now,
+		Logger:          slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		StudioBaseURL:   e.studioBase,
+		NotebookBaseURL: e.notebookBase,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/dev/aws", e.sim.APIHandler())
 	mux.Handle("/dev/studio/", e.sim.StudioHandler())
+	mux.Handle("/dev/notebooks/", e.sim.NotebookHandler())
 	mux.Handle("/dev/calls", e.sim.CallsHandler())
 	srv.Config.Handler = mux
 	srv.Start()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ import (
 type smHandler func(ctx context.Context, c *call, p *principal, body []byte) (any, *apiError)
 
 func (s *Simulator) sageMakerOperations() map[string]smHandler {
-	return map[string]smHandler{
+	ops := map[string]smHandler{
 		"CreatePresignedDomainUrl": jsonOp(s.createPresignedDomainURL),
 		"DescribeDomain":           jsonOp(s.describeDomain),
 		"ListDomains":              jsonOp(s.listDomains),
@@ -32,6 +33,8 @@ func (s *Simulator) sageMakerOperations() map[string]smHandler {
 		"DescribeSpace":            jsonOp(s.describeSpace),
 		"DeleteUserProfile":        jsonOp(s.deleteUserProfile),
 	}
+	maps.Copy(ops, s.notebookOperations())
+	return ops
 }
 
 // jsonOp adapts a typed operation to smHandler by decoding its input.
@@ -48,8 +51,20 @@ func jsonOp[In any](fn func(context.Context, *call, *principal, *In) (any, *apiE
 }
 
 func (s *Simulator) serveSageMaker(ctx context.Context, w http.ResponseWriter, r *http.Request, c *call, target string, body []byte, bodyErr error) {
-	c.rec.Service = "sagemaker"
-	out, e := s.runSageMaker(ctx, r, c, target, body, bodyErr)
+	s.serveJSON(ctx, w, r, c, jsonService{name: "sagemaker", prefix: "SageMaker", ops: s.smOps}, target, body, bodyErr)
+}
+
+// jsonService is one AWS JSON 1.1 service of the simulator: its SigV4
+// name, its X-Amz-Target prefix, and its operations.
+type jsonService struct {
+	name, prefix string
+	ops          map[string]smHandler
+}
+
+// serveJSON runs one call of svc and writes its answer.
+func (s *Simulator) serveJSON(ctx context.Context, w http.ResponseWriter, r *http.Request, c *call, svc jsonService, target string, body []byte, bodyErr error) {
+	c.rec.Service = svc.name
+	out, e := s.runJSON(ctx, r, c, svc, target, body, bodyErr)
 	s.finish(ctx, c, e)
 	if e != nil {
 		writeJSONError(w, e)
@@ -58,21 +73,21 @@ func (s *Simulator) serveSageMaker(ctx context.Context, w http.ResponseWriter, r
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Simulator) runSageMaker(ctx context.Context, r *http.Request, c *call, target string, body []byte, bodyErr error) (any, *apiError) {
+func (s *Simulator) runJSON(ctx context.Context, r *http.Request, c *call, svc jsonService, target string, body []byte, bodyErr error) (any, *apiError) {
 	prefix, op, _ := strings.Cut(target, ".")
 	c.rec.Operation = op
 	if bodyErr != nil {
 		return nil, newAPIError(http.StatusRequestEntityTooLarge, "SerializationException", "Request body is too large")
 	}
-	p, fail := s.authenticate(ctx, r, body, "sagemaker")
+	p, fail := s.authenticate(ctx, r, body, svc.name)
 	if p != nil {
 		c.setPrincipal(p)
 	}
 	if fail != nil {
 		return nil, jsonAuthError(fail)
 	}
-	h := s.smOps[op]
-	if prefix != "SageMaker" || h == nil {
+	h := svc.ops[op]
+	if prefix != svc.prefix || h == nil {
 		return nil, newAPIError(http.StatusBadRequest, "UnknownOperationException", "Unknown operation "+target)
 	}
 	if e := s.faults.match(&c.rec); e != nil {

@@ -1,7 +1,8 @@
 // Package awssim simulates the slice of the AWS control plane that sagegate
-// talks to: STS (AssumeRole, GetCallerIdentity) and SageMaker (presigned
-// Studio URLs, domains, user profiles), plus the Studio web app that a
-// presigned URL opens.
+// talks to: STS (AssumeRole, GetCallerIdentity), SageMaker (presigned
+// Studio URLs, domains, user profiles, notebook instances and their
+// lifecycle) and SSM Parameter Store, plus the Studio web app and the
+// notebook pages that presigned URLs open.
 //
 // The simulator speaks the real wire protocols (AWS Query with XML for STS,
 // AWS JSON 1.1 for SageMaker, SigV4 on every request) so that the unmodified
@@ -59,6 +60,10 @@ type Options struct {
 	// e.g. "http://127.0.0.1:8080/dev/studio". Presigned URLs point below it.
 	// Default "http://127.0.0.1/studio".
 	StudioBaseURL string
+	// NotebookBaseURL is where NotebookHandler is served, e.g.
+	// "http://127.0.0.1:8080/dev/notebooks"; presigned notebook URLs point
+	// below it. Default "http://127.0.0.1/notebooks".
+	NotebookBaseURL string
 }
 
 // Caller is a long-term identity (an IAM user's access key) that may call
@@ -118,6 +123,8 @@ type Account struct {
 const (
 	defaultRegion     = "us-east-1"
 	defaultStudioBase = "http://127.0.0.1/studio"
+	// defaultNotebookBase is where presigned notebook URLs point by default.
+	defaultNotebookBase = "http://127.0.0.1/notebooks"
 	// maxClockSkew is how far a request's signing time may be from the
 	// simulator's clock, as on AWS.
 	maxClockSkew = 5 * time.Minute
@@ -143,6 +150,14 @@ type Simulator struct {
 	calls   callRecorder
 	faults  faultSet
 	created createdResources // user profiles and spaces made through the API
+
+	// Notebook instances (notebooks.go), their presigned URLs and
+	// sessions (notebookpage.go, under mu), and SSM parameters (ssm.go).
+	notebookBase     studioBase
+	nb               notebookState
+	notebookTokens   map[string]*notebookToken
+	notebookSessions map[string]*notebookSession
+	ssm              ssmState
 }
 
 // studioBase is StudioBaseURL taken apart once.
@@ -170,6 +185,10 @@ func New(opts Options) *Simulator {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.studio = parseStudioBase(opts.StudioBaseURL)
+	if opts.NotebookBaseURL == "" {
+		opts.NotebookBaseURL = defaultNotebookBase
+	}
+	s.notebookBase = parseStudioBase(opts.NotebookBaseURL)
 	s.smOps = s.sageMakerOperations()
 	return s
 }

@@ -172,6 +172,16 @@ func (s *Simulator) pruneLocked(now time.Time) {
 			delete(s.studioSessions, k)
 		}
 	}
+	for k, v := range s.notebookTokens {
+		if now.Sub(v.expires) > expiredRetention {
+			delete(s.notebookTokens, k)
+		}
+	}
+	for k, v := range s.notebookSessions {
+		if now.Sub(v.expires) > expiredRetention {
+			delete(s.notebookSessions, k)
+		}
+	}
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -174,9 +174,15 @@ func (s *Simulator) renderStudio(w http.ResponseWriter, r *http.Request, status 
 	if page.Detail == "" && page.Session == nil {
 		page.Detail = page.Title
 	}
+	s.renderPage(w, r, status, studioTemplate, page)
+}
+
+// renderPage renders a simulated page (Studio, a notebook) fully before
+// writing it, so a template error is still a clean 500.
+func (s *Simulator) renderPage(w http.ResponseWriter, r *http.Request, status int, t *template.Template, data any) {
 	var buf bytes.Buffer
-	if err := studioTemplate.Execute(&buf, page); err != nil {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "awssim studio template", slog.String("error", err.Error()))
+	if err := t.Execute(&buf, data); err != nil {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "awssim page template", slog.String("template", t.Name()), slog.String("error", err.Error()))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
