@@ -43,6 +43,11 @@ type AccessRoleProps struct {
 	Notebooks       bool
 	NotebookPrefix  string
 	NotebookRoleARN string
+	// PublishNotebookURLs allows writing notebook URLs to SSM Parameter
+	// Store under /SageMaker/Notebooks/ (notebooks.publishSsm), encrypted
+	// with ParameterKeyARN when set (else the account's aws/ssm key).
+	PublishNotebookURLs bool
+	ParameterKeyARN     string
 }
 
 // AccessRoleStack holds the access role of one LOB account.
@@ -157,16 +162,26 @@ func (p *AccessRoleProps) statements(account, region string) *[]awsiam.PolicySta
 		out = append(out,
 			allow("OpenNotebooks", []string{
 				"sagemaker:CreatePresignedNotebookInstanceUrl", "sagemaker:DescribeNotebookInstance",
-				"sagemaker:StartNotebookInstance", "sagemaker:StopNotebookInstance",
+				"sagemaker:StartNotebookInstance", "sagemaker:StopNotebookInstance", "sagemaker:ListTags",
 			}, notebooks, network),
+			// sagegate records each launch as the sagegate:last-launch tag
+			// of the instance, which the idle reaper reads.
+			allow("TagNotebooks", []string{"sagemaker:AddTags"}, notebooks, network),
 			allow("ListNotebooks", []string{"sagemaker:ListNotebookInstances"}, []string{"*"}, network))
+		if p.PublishNotebookURLs {
+			out = append(out, allow("PublishNotebookURLs", []string{"ssm:PutParameter"},
+				[]string{arn("ssm", region, account, "parameter/SageMaker/Notebooks/*")}, nil))
+			if p.ParameterKeyARN != "" {
+				out = append(out, allow("EncryptNotebookURLs", []string{"kms:Encrypt", "kms:GenerateDataKey"}, []string{p.ParameterKeyARN},
+					conds{"StringEquals": {"kms:ViaService": "ssm." + region + ".amazonaws.com"}}))
+			}
+		}
 		if p.NotebookRoleARN != "" {
 			out = append(out,
 				allow("CreateNotebooks", []string{"sagemaker:CreateNotebookInstance"}, notebooks, merge(network, conds{
 					"StringEquals": {"sagemaker:DirectInternetAccess": "Disabled", "sagemaker:RootAccess": "Disabled"},
 					"Null":         {"sagemaker:VpcSubnets": "false"},
 				})),
-				allow("TagNotebooks", []string{"sagemaker:AddTags"}, notebooks, network),
 				allow("PassNotebookRole", []string{"iam:PassRole"}, []string{p.NotebookRoleARN},
 					conds{"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))
 		}

@@ -205,3 +205,28 @@ func TestAccessRoleRefuses(t *testing.T) {
 		})
 	}
 }
+
+// Opening notebooks alone still reads and writes the last-launch tag the
+// reaper uses; publishing to SSM is scoped to the sample's parameter path.
+func TestAccessRoleNotebookTagsAndParameters(t *testing.T) {
+	key := "arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	s := synthAccess(t, accessProps(func(p *AccessRoleProps) {
+		p.Notebooks, p.NotebookPrefix, p.PublishNotebookURLs, p.ParameterKeyARN = true, "nb-", true, key
+	}))
+	open := s.statement(templatecheck.Identity, "OpenNotebooks")
+	if !slices.Contains(open.Actions, "sagemaker:ListTags") {
+		t.Errorf("OpenNotebooks lacks ListTags: %v", open.Actions)
+	}
+	want := []string{"arn:aws:sagemaker:eu-west-1:222222222222:notebook-instance/nb-*"}
+	if tag := s.statement(templatecheck.Identity, "TagNotebooks"); !slices.Equal(tag.Resources, want) {
+		t.Errorf("TagNotebooks on %v, want %v", tag.Resources, want)
+	}
+	pub := s.statement(templatecheck.Identity, "PublishNotebookURLs")
+	if !slices.Equal(pub.Resources, []string{"arn:aws:ssm:eu-west-1:222222222222:parameter/SageMaker/Notebooks/*"}) {
+		t.Errorf("PublishNotebookURLs on %v", pub.Resources)
+	}
+	enc := s.statement(templatecheck.Identity, "EncryptNotebookURLs")
+	if !slices.Equal(enc.Resources, []string{key}) || cond(enc, "StringEquals", "kms:ViaService") != "ssm.eu-west-1.amazonaws.com" {
+		t.Errorf("EncryptNotebookURLs on %v if %v", enc.Resources, enc.Condition)
+	}
+}
