@@ -23,7 +23,8 @@ import (
 const defaultDevAddr = "127.0.0.1:8080"
 
 func newDev() *cobra.Command {
-	var addr, level string
+	var addr, level, gatewayConfig, gatewayAddr string
+	var notebookDelay time.Duration
 	var faults faultFlags
 	var pop sandbox.Population
 	cmd := &cobra.Command{
@@ -37,7 +38,10 @@ func newDev() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opts := sandbox.Options{AuditWriter: cmd.OutOrStdout(), Logger: log, Population: pop, Chaos: chaos}
+			opts := sandbox.Options{AuditWriter: cmd.OutOrStdout(), Logger: log, Population: pop, Chaos: chaos, NotebookDelay: notebookDelay}
+			if notebookDelay == 0 {
+				opts.NotebookDelay = -1 // instant; the option's zero means the default
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
@@ -48,6 +52,15 @@ func newDev() *cobra.Command {
 				ln.Close()
 				return err
 			}
+			if gatewayConfig != "" {
+				// Written before serving: once the sandbox answers, the file is there.
+				if err := writeGatewayConfig(gatewayConfig, pop, base, gatewayAddr, level); err != nil {
+					ln.Close()
+					return fmt.Errorf("--write-gateway-config: %w", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "Wrote a `sagegate serve` config for a gateway on %s to %s; run it with\n  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s sagegate serve --config %[2]s\n",
+					gatewayAddr, gatewayConfig, sandbox.GatewayAccessKey, sandbox.GatewaySecretKey)
+			}
 			printWelcome(cmd.ErrOrStderr(), base, ln.Addr().String(), opts)
 			return runSandbox(cmd.Context(), ln, dev, log)
 		},
@@ -56,6 +69,9 @@ func newDev() *cobra.Command {
 	cmd.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error (warn keeps a load test's logs quiet)")
 	cmd.Flags().IntVar(&pop.Users, "demo-users", 0, "generate this many demo users (user-0001, ...) besides the four named ones")
 	cmd.Flags().IntVar(&pop.LOBs, "demo-lobs", 0, "spread the generated users over this many LOBs: lob-a, lob-b, lob-003, ... (default 2)")
+	cmd.Flags().StringVar(&gatewayConfig, "write-gateway-config", "", "write a `sagegate serve` config equivalent to this sandbox's gateway (same issuer, routes and limits; the simulator as AWS) to FILE, to run the gateway as its own process")
+	cmd.Flags().StringVar(&gatewayAddr, "gateway-addr", "127.0.0.1:8081", "listen address written into --write-gateway-config")
+	cmd.Flags().DurationVar(&notebookDelay, "notebook-delay", sandbox.DefaultNotebookDelay, "how long a simulated notebook instance takes to start (half of it to stop); 0s is instant")
 	faults.register(cmd)
 	cmd.AddCommand(newDevToken())
 	return cmd

@@ -30,6 +30,7 @@ func newLoadtest() *cobra.Command {
 		faults  faultFlags
 		verbose bool
 		memprof string
+		cpuprof string
 	)
 	cmd := &cobra.Command{
 		Use:   "loadtest",
@@ -49,7 +50,18 @@ Against a running sandbox (its population must match --users/--lobs):
 Without --target, the sandbox runs in this process on 127.0.0.1, with the
 fault flags, so one command reproduces a figure:
 
-  sagegate loadtest --users 1000 --aws-throttle-rate 0.3 --aws-error-rate 0.01`,
+  sagegate loadtest --users 1000 --aws-throttle-rate 0.3 --aws-error-rate 0.01
+
+The gateway as its own process, to measure it alone (--pid is then the
+gateway's):
+
+  sagegate dev --demo-users 1000 --demo-lobs 4 --log-level warn --write-gateway-config gw.yaml >/dev/null &
+  AWS_ACCESS_KEY_ID=AKIASAGEGATEDEV00001 AWS_SECRET_ACCESS_KEY=sagegate-dev-secret-key-not-a-real-secret \
+    sagegate serve --config gw.yaml >/dev/null &
+  sagegate loadtest --target http://127.0.0.1:8080 --gateway http://127.0.0.1:8081 --users 1000 --lobs 4 --pid $!
+
+--direct sends each launch's CreatePresignedDomainUrl to the simulator
+itself, without a gateway: the reference a gateway launch is compared with.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -68,6 +80,26 @@ fault flags, so one command reproduces a figure:
 			log := newLogger(cmd.ErrOrStderr(), config.Log{Level: level, Format: "text"})
 			cfg.Logger = log
 
+			if cfg.Gateway != "" && cfg.Target == "" {
+				return errors.New("--gateway needs --target: the sandbox whose issuer and simulator the gateway uses")
+			}
+			if cfg.Gateway != "" && cfg.Direct {
+				return errors.New("--direct calls the simulator without a gateway; drop --gateway")
+			}
+			if cpuprof != "" {
+				f, err := os.Create(cpuprof)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				cfg.OnRun = func() func() {
+					if err := pprof.StartCPUProfile(f); err != nil {
+						log.Error("loadtest: CPU profile", "err", err)
+						return func() {}
+					}
+					return pprof.StopCPUProfile
+				}
+			}
 			var rep *loadtest.Report
 			if cfg.Target != "" {
 				for _, name := range faultFlagNames {
@@ -77,6 +109,7 @@ fault flags, so one command reproduces a figure:
 				}
 				if pid > 0 {
 					cfg.Memory = func() (*loadtest.Memory, error) { return loadtest.ProcMemory(pid) }
+					cfg.ServerCPU = func() (time.Duration, error) { return loadtest.ProcCPU(pid) }
 				}
 				rep, err = loadtest.Run(cmd.Context(), cfg)
 			} else {
@@ -104,6 +137,8 @@ fault flags, so one command reproduces a figure:
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Target, "target", "", "base URL of a running `sagegate dev`; empty runs the sandbox in this process")
+	f.StringVar(&cfg.Gateway, "gateway", "", "base URL of the gateway under test when it runs as its own process (`sagegate serve` on `sagegate dev --write-gateway-config`'s file); tokens and the call log still come from --target")
+	f.BoolVar(&cfg.Direct, "direct", false, "no gateway: send each launch's CreatePresignedDomainUrl to the simulator with the AWS SDK and the person's assumed-role credentials (the reference latency); launches only")
 	f.IntVar(&cfg.Population.Users, "users", 0, "generated demo users taking part besides the four named ones (the target's --demo-users)")
 	f.IntVar(&cfg.Population.LOBs, "lobs", 0, "LOBs the generated users are spread over (the target's --demo-lobs; default 2)")
 	f.DurationVar(&cfg.Duration, "duration", 20*time.Second, "stop starting requests after this long")
@@ -114,10 +149,11 @@ fault flags, so one command reproduces a figure:
 	f.BoolVar(&noWarm, "no-warmup", false, "skip the warm-up (one launch per LOB per user, and the routes check)")
 	f.DurationVar(&cfg.RequestTimeout, "request-timeout", 30*time.Second, "give up on one request after this long")
 	f.DurationVar(&cfg.VerifyInterval, "verify-interval", time.Second, "how often the simulator's call log (its last 10,000 calls) is read; lower it if calls go unseen")
-	f.IntVar(&pid, "pid", 0, "process id of the target, to report its peak resident memory (VmHWM)")
+	f.IntVar(&pid, "pid", 0, "process id of the target (of --gateway when given), to report its peak resident memory (VmHWM) and CPU")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&verbose, "verbose", false, "log the server's requests and the progress to stderr")
 	f.StringVar(&memprof, "memprofile", "", "write a heap profile of this process at the end (in-process runs: what the sandbox and gateway hold)")
+	f.StringVar(&cpuprof, "cpuprofile", "", "write a CPU profile of this process over the measured run (in-process runs: gateway, sandbox and load generator together)")
 	faults.register(cmd)
 	return cmd
 }
@@ -163,13 +199,11 @@ func loadInProcess(ctx context.Context, cfg loadtest.Config, faults faultFlags) 
 	cfg.Target = base
 	cfg.AWS = loadtest.SimView{Sim: dev.Sim}
 	cfg.Memory = loadtest.SelfMemory
+	cfg.InProcess = true
 	rep, err := loadtest.Run(ctx, cfg)
 	stop()
 	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
-	}
-	if rep != nil {
-		rep.InProcess = true
 	}
 	return rep, err
 }

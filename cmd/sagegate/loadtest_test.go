@@ -37,6 +37,9 @@ func TestLoadtestFlagMistakes(t *testing.T) {
 	}{
 		{[]string{"loadtest", "--target", "http://127.0.0.1:1", "--aws-throttle-rate", "0.3"}, "pass it to `sagegate dev`"},
 		{[]string{"loadtest", "--pid", "1"}, "--pid needs --target"},
+		{[]string{"loadtest", "--gateway", "http://127.0.0.1:1"}, "--gateway needs --target"},
+		{[]string{"loadtest", "--target", "http://127.0.0.1:1", "--gateway", "http://127.0.0.1:2", "--direct"}, "drop --gateway"},
+		{[]string{"serve", "--config", "x.yaml", "--pprof", "0.0.0.0:6060"}, "loopback"},
 		{[]string{"loadtest", "--mix", "launch=1,teleport=2"}, "unknown class"},
 		{[]string{"loadtest", "--aws-throttle-rate", "0.8", "--aws-error-rate", "0.5"}, "must not exceed 1"},
 		{[]string{"loadtest", "--aws-op-latency", "sts=soon"}, "latency"},

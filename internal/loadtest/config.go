@@ -97,6 +97,20 @@ type Config struct {
 	// Target is the base URL of a running `sagegate dev`, e.g.
 	// http://127.0.0.1:8080.
 	Target string
+	// Gateway is the base URL of the gateway under test when it runs as
+	// its own process (`sagegate serve` with the configuration `sagegate
+	// dev --write-gateway-config` wrote): launches go there, while tokens,
+	// the call log and the faults still come from Target. Default Target.
+	Gateway string
+	// Direct replaces the gateway by the AWS call it makes: each launch is
+	// a CreatePresignedDomainUrl sent to Target's simulator with the AWS
+	// SDK and the person's assumed-role credentials (assumed once at the
+	// start, as the gateway caches them). Its latency is the reference a
+	// gateway launch is compared with. Only launches run; Mix is ignored.
+	Direct bool
+	// InProcess says the sandbox runs in this process, so that this
+	// process's figures (memory, CPU) are the sandbox's too.
+	InProcess bool
 	// Population is the demo population the target was started with
 	// (`sagegate dev --demo-users N --demo-lobs M`); every user of it takes
 	// part, the named ones included. The warm-up checks that the target
@@ -129,6 +143,13 @@ type Config struct {
 	AWS AWSView
 	// Memory reads the server's memory at the end; nil skips it.
 	Memory func() (*Memory, error)
+	// ServerCPU, when set, reads the CPU time the target has used so far
+	// (ProcCPU); the report gives its share of the measured run.
+	ServerCPU func() (time.Duration, error)
+	// OnRun, when set, is called as the measured run starts and the
+	// function it returns as the run ends, so that a profile covers the
+	// load and not the token fetching and the warm-up.
+	OnRun func() (done func())
 	// HTTPClient is used for every request; it must not follow
 	// redirects. Default: a keep-alive client sized to Concurrency.
 	HTTPClient *http.Client
@@ -141,6 +162,13 @@ func (c *Config) withDefaults() (Config, error) {
 		return out, errors.New("loadtest: no target URL")
 	}
 	out.Target = strings.TrimRight(out.Target, "/")
+	out.Gateway = strings.TrimRight(out.Gateway, "/")
+	if out.Gateway == "" {
+		out.Gateway = out.Target
+	}
+	if out.Direct && out.Gateway != out.Target {
+		return out, errors.New("loadtest: a direct run calls the simulator, not a gateway")
+	}
 	if err := out.Population.Validate(); err != nil {
 		return out, err
 	}
@@ -155,6 +183,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.Mix == nil {
 		out.Mix = DefaultMix()
+	}
+	if out.Direct {
+		out.Mix = Mix{ClassLaunch: 1}
 	}
 	if err := out.Mix.validate(); err != nil {
 		return out, err

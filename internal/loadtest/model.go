@@ -29,6 +29,15 @@ func (u *user) lobInAccount(account string) *sandbox.DemoLOB {
 	return nil
 }
 
+func (u *user) lob(name string) *sandbox.DemoLOB {
+	for i := range u.lobs {
+		if u.lobs[i].Name == name {
+			return &u.lobs[i]
+		}
+	}
+	return nil
+}
+
 func (u *user) hasLOB(name string) bool {
 	return slices.ContainsFunc(u.lobs, func(l sandbox.DemoLOB) bool { return l.Name == name })
 }
@@ -79,6 +88,7 @@ type request struct {
 	class  string
 	user   *user
 	path   string
+	lob    string // the LOB a launch opens
 	auth   string // the Authorization header
 	expect expectation
 }
@@ -140,7 +150,7 @@ func (m *model) plan(r *rand.Rand, mix *weights) request {
 	default:
 		u := m.withLOB[r.IntN(len(m.withLOB))]
 		l := u.lobs[r.IntN(len(u.lobs))]
-		return request{class: ClassLaunch, user: u, path: "/launch/" + l.Name, auth: bearer(u.token),
+		return request{class: ClassLaunch, user: u, path: "/launch/" + l.Name, lob: l.Name, auth: bearer(u.token),
 			expect: expectation{status: http.StatusFound, domain: l.DomainID}}
 	}
 }

@@ -19,8 +19,12 @@ const maxExamples = 20
 // Report is the outcome of a load test. OK is the verdict: no violation,
 // no wrong answer, and every AWS call of the run was checked.
 type Report struct {
-	OK          bool               `json:"ok"`
-	Target      string             `json:"target"`
+	OK     bool   `json:"ok"`
+	Target string `json:"target"`
+	// Gateway received the launches (Target unless the gateway runs as
+	// its own process); Direct runs sent them to AWS instead.
+	Gateway     string             `json:"gateway"`
+	Direct      bool               `json:"direct,omitempty"`
 	InProcess   bool               `json:"inProcess"`
 	Population  sandbox.Population `json:"population"`
 	People      int                `json:"people"`
@@ -49,6 +53,20 @@ type Report struct {
 	Wrong             int      `json:"wrong"`
 	WrongExamples     []string `json:"wrongExamples,omitempty"`
 	Memory            *Memory  `json:"memory,omitempty"`
+	// ServerCPU is the CPU the target (--pid) used during the measured
+	// run; LoadCPU is this process's (everything, in-process).
+	ServerCPU *CPU `json:"serverCpu,omitempty"`
+	LoadCPU   *CPU `json:"loadCpu,omitempty"`
+}
+
+// CPU is a process's CPU time over the measured run.
+type CPU struct {
+	Source  string  `json:"source"`
+	Seconds float64 `json:"seconds"`
+	// Cores is Seconds over the run's wall time: 2 is both cores of a
+	// 2-core machine, busy all the time.
+	Cores        float64 `json:"cores"`
+	PerRequestMs float64 `json:"perRequestMs"`
 }
 
 // Latency is a latency distribution in milliseconds.
@@ -279,6 +297,12 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "sagegate load test: %s\n", verdict)
 	fmt.Fprintf(w, "  target        %s (%s), %d people (%d generated over %d LOBs), concurrency %d, seed %d\n",
 		r.Target, mode, r.People, r.Population.Users, max(r.Population.LOBs, 2), r.Concurrency, r.Seed)
+	switch {
+	case r.Direct:
+		fmt.Fprintf(w, "  direct        no gateway: each launch is one CreatePresignedDomainUrl to the simulator (AWS SDK, assumed-role credentials)\n")
+	case r.Gateway != "" && r.Gateway != r.Target:
+		fmt.Fprintf(w, "  gateway       %s (its own process; tokens and AWS from the target)\n", r.Gateway)
+	}
 	fmt.Fprintf(w, "  mix           %s\n", r.Mix)
 	if r.Faults != nil {
 		fmt.Fprintf(w, "  AWS faults    %s\n", r.Faults)
@@ -315,6 +339,14 @@ func (r *Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, ", Go heap %.1f MB of %.1f MB", mb(int64(r.Memory.GoHeapBytes)), mb(int64(r.Memory.GoTotalBytes)))
 		}
 		fmt.Fprintf(w, " (%s)\n", r.Memory.Source)
+	}
+	for _, c := range []struct {
+		name string
+		cpu  *CPU
+	}{{"server CPU", r.ServerCPU}, {"loadtest CPU", r.LoadCPU}} {
+		if c.cpu != nil {
+			fmt.Fprintf(w, "  %-13s %.1fs, %.2f cores, %.3f ms per request (%s)\n", c.name, c.cpu.Seconds, c.cpu.Cores, c.cpu.PerRequestMs, c.cpu.Source)
+		}
 	}
 	fmt.Fprintf(w, "  violations    %d (launches granted to the wrong person or domain)\n", r.Violations)
 	for _, e := range r.ViolationExamples {

@@ -29,9 +29,16 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 		return nil, err
 	}
 	m := newModel(routes)
-	cfg.Logger.InfoContext(ctx, "loadtest: fetching tokens", "people", len(m.users))
-	if err := fetchTokens(ctx, &cfg, m); err != nil {
-		return nil, err
+	do := func(ctx context.Context, req *request, t *tally) { exchange(ctx, &cfg, req, t) }
+	var dc *direct
+	if cfg.Direct {
+		dc = newDirect(&cfg)
+		do = func(ctx context.Context, req *request, t *tally) { dc.exchange(ctx, &cfg, req, t) }
+	} else {
+		cfg.Logger.InfoContext(ctx, "loadtest: fetching tokens", "people", len(m.users))
+		if err := fetchTokens(ctx, &cfg, m); err != nil {
+			return nil, err
+		}
 	}
 
 	checker := newCallChecker(m)
@@ -56,8 +63,15 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	defer stopPolling()
 
 	rep := &Report{
-		Target: cfg.Target, Population: cfg.Population, People: len(m.users), Concurrency: cfg.Concurrency,
-		Mix: cfg.Mix.String(), Seed: cfg.Seed,
+		Target: cfg.Target, Gateway: cfg.Gateway, Direct: cfg.Direct, InProcess: cfg.InProcess, Population: cfg.Population, People: len(m.users),
+		Concurrency: cfg.Concurrency, Mix: cfg.Mix.String(), Seed: cfg.Seed,
+	}
+	if dc != nil {
+		// After the baseline: the checker attributes these calls too.
+		cfg.Logger.InfoContext(ctx, "loadtest: assuming every access role", "people", len(m.users))
+		if err := dc.assumeAll(ctx, &cfg, m); err != nil {
+			return nil, err
+		}
 	}
 	if chaos, err := cfg.AWS.Chaos(ctx); err == nil {
 		rep.Faults = &chaos
@@ -65,7 +79,7 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	var warm *tally
 	if cfg.Warmup {
 		cfg.Logger.InfoContext(ctx, "loadtest: warming up")
-		if warm, err = warmup(ctx, &cfg, m); err != nil {
+		if warm, err = warmup(ctx, &cfg, m, do); err != nil {
 			return nil, err
 		}
 		rep.Warmup = &Phase{Requests: warm.requests(), Outcomes: warm.outcomeMap("")}
@@ -76,7 +90,28 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 		return nil, err
 	}
 	cfg.Logger.InfoContext(ctx, "loadtest: running", "duration", cfg.Duration, "requests", cfg.Requests, "concurrency", cfg.Concurrency)
-	t, elapsed := load(ctx, &cfg, m)
+	var done func()
+	if cfg.OnRun != nil {
+		done = cfg.OnRun()
+	}
+	self := &cpuMeter{source: "this process", read: SelfCPU}
+	if rep.InProcess {
+		self.source = "this process: gateway, sandbox and load generator"
+	}
+	var server *cpuMeter
+	if cfg.ServerCPU != nil {
+		server = &cpuMeter{source: "the process of --pid", read: cfg.ServerCPU}
+		server.begin()
+	}
+	self.begin()
+	t, elapsed := load(ctx, &cfg, m, do)
+	rep.LoadCPU = self.end(elapsed, t.requests())
+	if server != nil {
+		rep.ServerCPU = server.end(elapsed, t.requests())
+	}
+	if done != nil {
+		done()
+	}
 	after, err := cfg.AWS.Calls(ctx)
 	if err != nil {
 		return nil, err
@@ -110,9 +145,13 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	return rep, nil
 }
 
+// exchangeFunc sends one request (to the gateway, or straight to AWS in
+// a direct run), judges the answer and records it.
+type exchangeFunc func(context.Context, *request, *tally)
+
 // load runs the workers until a bound is reached and returns their merged
 // tally and the time it took (the last request included).
-func load(ctx context.Context, cfg *Config, m *model) (*tally, time.Duration) {
+func load(ctx context.Context, cfg *Config, m *model, do exchangeFunc) (*tally, time.Duration) {
 	mix := newWeights(cfg.Mix)
 	var issued atomic.Int64
 	begin := time.Now()
@@ -126,7 +165,7 @@ func load(ctx context.Context, cfg *Config, m *model) (*tally, time.Duration) {
 		wg.Go(func() {
 			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= int64(cfg.Requests) {
 				req := m.plan(r, mix)
-				exchange(ctx, cfg, &req, t)
+				do(ctx, &req, t)
 			}
 		})
 	}
@@ -153,7 +192,7 @@ func exchange(ctx context.Context, cfg *Config, req *request, t *tally) {
 func send(ctx context.Context, cfg *Config, path, auth string) (int, http.Header, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Target+path, nil)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Gateway+path, nil)
 	if err != nil {
 		return 0, nil, 0, err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sagegate/sagegate/internal/routing"
 	"github.com/sagegate/sagegate/internal/sandbox"
 )
 
@@ -74,21 +75,24 @@ func fetchTokens(ctx context.Context, cfg *Config, m *model) error {
 	})
 }
 
-// warmup checks that the target routes every person as the model says,
+// warmup checks that the gateway routes every person as the model says,
 // then launches each of their LOBs once so that the measured run starts
 // with warm credential caches. Its answers are judged like the run's.
-func warmup(ctx context.Context, cfg *Config, m *model) (*tally, error) {
+// A direct run has no gateway to check.
+func warmup(ctx context.Context, cfg *Config, m *model, do exchangeFunc) (*tally, error) {
 	var mu sync.Mutex
 	all := newTally()
 	err := parallel(ctx, cfg.Concurrency, m.users, func(ctx context.Context, u *user) error {
-		if err := checkTargets(ctx, cfg, u); err != nil {
-			return err
+		if !cfg.Direct {
+			if err := checkTargets(ctx, cfg, u); err != nil {
+				return err
+			}
 		}
 		t := newTally()
 		for _, l := range u.lobs {
-			req := request{class: ClassLaunch, user: u, path: "/launch/" + l.Name, auth: bearer(u.token),
+			req := request{class: ClassLaunch, user: u, path: "/launch/" + l.Name, lob: l.Name, auth: bearer(u.token),
 				expect: expectation{status: http.StatusFound, domain: l.DomainID}}
-			exchange(ctx, cfg, &req, t)
+			do(ctx, &req, t)
 		}
 		mu.Lock()
 		all.merge(t)
@@ -104,7 +108,7 @@ func warmup(ctx context.Context, cfg *Config, m *model) (*tally, error) {
 func checkTargets(ctx context.Context, cfg *Config, u *user) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Target+"/api/v1/targets", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Gateway+"/api/v1/targets", nil)
 	if err != nil {
 		return err
 	}
@@ -120,6 +124,7 @@ func checkTargets(ctx context.Context, cfg *Config, u *user) error {
 	var body struct {
 		Targets []struct {
 			ID       string `json:"id"`
+			Kind     string `json:"kind"`
 			Account  string `json:"account"`
 			DomainID string `json:"domainId"`
 		} `json:"targets"`
@@ -132,7 +137,10 @@ func checkTargets(ctx context.Context, cfg *Config, u *user) error {
 	}
 	var got, want []string
 	for _, t := range body.Targets {
-		got = append(got, t.ID+"@"+t.Account+"/"+t.DomainID)
+		// The load is about Studio; notebooks a LOB offers are left out.
+		if t.Kind == "" || t.Kind == routing.KindStudio {
+			got = append(got, t.ID+"@"+t.Account+"/"+t.DomainID)
+		}
 	}
 	for _, l := range u.lobs {
 		want = append(want, l.Name+"@"+l.AccountID+"/"+l.DomainID)
