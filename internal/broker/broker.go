@@ -115,9 +115,11 @@ func New(cfg aws.Config, opts Options) *Broker {
 		opts.CallTimeout = 5 * time.Second
 	}
 	if opts.MaxAttempts <= 0 {
-		// Enough that a launch survives 30% throttling with >99.9%
-		// probability (0.3^6 < 0.001), still inside CallTimeout.
-		opts.MaxAttempts = 6
+		// Enough that a launch survives 30% throttling plus 1% server
+		// errors with >99.9% probability (0.31^7 < 0.0003; with 6 attempts
+		// it is 0.09%, right at the line), still inside CallTimeout: the
+		// backoff is capped at 400 ms.
+		opts.MaxAttempts = 7
 	}
 	if opts.SessionDuration <= 0 {
 		opts.SessionDuration = time.Hour

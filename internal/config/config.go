@@ -82,7 +82,7 @@ type AWS struct {
 	Region string `json:"region"`
 	// CallTimeout bounds every AWS call including retries; default 5s.
 	CallTimeout Duration `json:"callTimeout,omitempty"`
-	// MaxAttempts per AWS call; default 3.
+	// MaxAttempts per AWS call; default 7 (see broker.Options).
 	MaxAttempts int `json:"maxAttempts,omitempty"`
 	// AssumeRoleDuration of the access-role sessions; default 1h.
 	AssumeRoleDuration Duration `json:"assumeRoleDuration,omitempty"`
@@ -139,6 +139,11 @@ type Limits struct {
 	AccountConcurrency int `json:"accountConcurrency,omitempty"`
 	// MaxInFlight caps requests served at once; default 1024.
 	MaxInFlight int `json:"maxInFlight,omitempty"`
+	// CredentialSessions bounds the assumed-role sessions kept (one per
+	// person and access role); past it the least recently used is dropped
+	// and that person's next launch waits on STS. Size it above the people
+	// active in an hour. Default 10000 (about 2 KB each).
+	CredentialSessions int `json:"credentialSessions,omitempty"`
 	// BreakerThreshold consecutive failures open an account's circuit for
 	// BreakerCooldown; defaults 5 and 10s.
 	BreakerThreshold int      `json:"breakerThreshold,omitempty"`

@@ -191,7 +191,7 @@ func (c *Config) validate(strictRoutes bool) Problems {
 	prefixed("routing.cache", c.Routing.Cache.Validate())
 
 	if c.Limits.LaunchesPerMinute < 0 || c.Limits.LaunchBurst < 0 || c.Limits.AccountConcurrency < 0 ||
-		c.Limits.MaxInFlight < 0 || c.Limits.BreakerThreshold < 0 || c.Limits.BreakerCooldown < 0 {
+		c.Limits.MaxInFlight < 0 || c.Limits.BreakerThreshold < 0 || c.Limits.BreakerCooldown < 0 || c.Limits.CredentialSessions < 0 {
 		add("limits", "values must not be negative")
 	}
 	if c.Metrics.Addr != "" {

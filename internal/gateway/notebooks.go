@@ -32,6 +32,7 @@ func newBroker(cfg *config.Config, awsCfg aws.Config, now func() time.Time, log 
 		Metrics:           m,
 
 		MaxConcurrentPerAccount: cfg.Limits.AccountConcurrency,
+		CacheSize:               cfg.Limits.CredentialSessions,
 		BreakerThreshold:        cfg.Limits.BreakerThreshold,
 		BreakerCooldown:         cfg.Limits.BreakerCooldown.D(),
 	})

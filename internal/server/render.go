@@ -46,9 +46,14 @@ func (s *Server) Render(w http.ResponseWriter, r *http.Request, err error) { s.r
 func (s *Server) render(w http.ResponseWriter, r *http.Request, err error) {
 	pe := problem.From(err)
 	id := reqid.From(r.Context())
-	if pe.Status >= 500 {
+	switch {
+	case pe.Status >= 500 && pe.RetryAfter > 0:
+		// Throttled, circuit open, overloaded: expected under load and
+		// already counted in metrics; a warning, not an error.
+		s.log.WarnContext(r.Context(), "request refused for now", "status", pe.Status, "code", pe.Code, "err", err)
+	case pe.Status >= 500:
 		s.log.ErrorContext(r.Context(), "request failed", "status", pe.Status, "code", pe.Code, "err", err)
-	} else {
+	default:
 		s.log.DebugContext(r.Context(), "request refused", "status", pe.Status, "code", pe.Code, "err", err)
 	}
 	h := w.Header()
