@@ -60,7 +60,7 @@ func (a *account) acquire(ctx context.Context, wait time.Duration) (func(), erro
 		pe.RetryAfter = time.Second
 		return nil, pe
 	case <-ctx.Done():
-		return nil, problem.Wrap(ctx.Err(), 499, "client_closed_request", "The request was cancelled by the client.")
+		return nil, clientClosed(ctx.Err())
 	}
 }
 

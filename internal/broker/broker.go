@@ -202,6 +202,23 @@ func (b *Broker) sageMaker(account, region string) SageMakerAPI {
 	return c
 }
 
+// staticCreds makes one SageMaker call use a person's assumed-role
+// session; the shared client has no credentials of its own to use.
+func staticCreds(creds aws.Credentials) func(*sagemaker.Options) {
+	return func(o *sagemaker.Options) { o.Credentials = credentials.StaticCredentialsProvider{Value: creds} }
+}
+
+// timed runs one SageMaker call under the per-call timeout (retries
+// included) and reports it to the metrics.
+func timed[Out any](ctx context.Context, b *Broker, op string, fn func(context.Context) (Out, error)) (Out, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
+	defer cancel()
+	start := time.Now()
+	out, err := fn(ctx)
+	b.opts.Metrics.AWSCall("sagemaker", op, time.Since(start), err)
+	return out, err
+}
+
 // Launch mints a presigned Studio URL for p into t, under the account's
 // concurrency cap and circuit breaker.
 func (b *Broker) Launch(ctx context.Context, p *identity.Principal, t routing.Target) (Result, error) {
@@ -258,14 +275,10 @@ func (b *Broker) launch(ctx context.Context, p *identity.Principal, t routing.Ta
 	if t.LandingURI != "" {
 		in.LandingUri = aws.String(t.LandingURI)
 	}
-	callCtx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
-	defer cancel()
 	minted := b.opts.Now()
-	start := time.Now()
-	out, err := b.sageMaker(t.AccountID, t.Region).CreatePresignedDomainUrl(callCtx, in, func(o *sagemaker.Options) {
-		o.Credentials = credentials.StaticCredentialsProvider{Value: creds}
+	out, err := timed(ctx, b, "CreatePresignedDomainUrl", func(ctx context.Context) (*sagemaker.CreatePresignedDomainUrlOutput, error) {
+		return b.sageMaker(t.AccountID, t.Region).CreatePresignedDomainUrl(ctx, in, staticCreds(creds))
 	})
-	b.opts.Metrics.AWSCall("sagemaker", "CreatePresignedDomainUrl", time.Since(start), err)
 	if err != nil {
 		if rejectedCredentials(err) {
 			// The session was revoked or the role changed: assume afresh

@@ -87,8 +87,7 @@ func rejectedCredentials(err error) bool {
 // never echo credentials or URLs.
 func mapAWSError(ctx context.Context, err error, s step, t routing.Target) error {
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		// The caller went away; nobody reads this answer but the audit log.
-		return problem.Wrap(err, 499, "client_closed_request", "The request was cancelled by the client.")
+		return clientClosed(err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return problem.Wrap(err, http.StatusGatewayTimeout, problem.CodeAWSTimeout,
@@ -105,10 +104,7 @@ func mapAWSError(ctx context.Context, err error, s step, t routing.Target) error
 		}
 		return problem.Wrap(err, http.StatusNotFound, problem.CodeAWSNotFound, detail+" Ask your platform team to create your profile.")
 	case throttleCodes[code]:
-		pe := problem.Wrap(err, http.StatusServiceUnavailable, problem.CodeAWSThrottled,
-			fmt.Sprintf("AWS is throttling requests for account %s. Try again in a few seconds.", t.AccountID))
-		pe.RetryAfter = retryAfterThrottled
-		return pe
+		return throttled(err, t)
 	case deniedCodes[code] && s == stepAssumeRole:
 		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSAccessDenied,
 			fmt.Sprintf("sagegate could not assume role %s: check that its trust policy allows sagegate's role with sts:AssumeRole and sts:SetSourceIdentity, and the external id.", t.RoleARN))
@@ -131,6 +127,22 @@ func mapAWSError(ctx context.Context, err error, s step, t routing.Target) error
 		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSError,
 			fmt.Sprintf("AWS refused the request while %s for account %s: %s (%s).", doing(s), t.AccountID, code, msg))
 	}
+}
+
+// throttled is the answer when AWS still throttles t's account after the
+// retries.
+func throttled(err error, t routing.Target) error {
+	pe := problem.Wrap(err, http.StatusServiceUnavailable, problem.CodeAWSThrottled,
+		fmt.Sprintf("AWS is throttling requests for account %s. Try again in a few seconds.", t.AccountID))
+	pe.RetryAfter = retryAfterThrottled
+	return pe
+}
+
+// clientClosed is the answer to a caller that went away while sagegate
+// waited (for AWS, a call slot, a shared flight): nobody reads it but the
+// audit log.
+func clientClosed(err error) error {
+	return problem.Wrap(err, 499, "client_closed_request", "The request was cancelled by the client.")
 }
 
 func doing(s step) string {

@@ -167,27 +167,13 @@ func notebookError(ctx context.Context, err error, action, permission string, t 
 	return studioError(ctx, err, action, permission, t)
 }
 
-func notebookCreds(creds aws.Credentials) func(*sagemaker.Options) {
-	return func(o *sagemaker.Options) { o.Credentials = credentials.StaticCredentialsProvider{Value: creds} }
-}
-
-// timed runs one SageMaker call under the per-call timeout and reports it.
-func timed[Out any](ctx context.Context, b *Broker, op string, fn func(context.Context) (Out, error)) (Out, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
-	defer cancel()
-	start := time.Now()
-	out, err := fn(ctx)
-	b.opts.Metrics.AWSCall("sagemaker", op, time.Since(start), err)
-	return out, err
-}
-
 // DescribeNotebook returns t's instance as it is now.
 func (b *Broker) DescribeNotebook(ctx context.Context, p *identity.Principal, t routing.Target) (NotebookInstance, error) {
 	var nb NotebookInstance
 	err := notebookCall(ctx, b, p, t, "checking notebook instance "+t.NotebookInstance, "sagemaker:DescribeNotebookInstance",
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
 			out, err := timed(ctx, b, "DescribeNotebookInstance", func(ctx context.Context) (*sagemaker.DescribeNotebookInstanceOutput, error) {
-				return c.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String(t.NotebookInstance)}, notebookCreds(creds))
+				return c.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String(t.NotebookInstance)}, staticCreds(creds))
 			})
 			if err != nil {
 				return err
@@ -208,7 +194,7 @@ func (b *Broker) byName(ctx context.Context, p *identity.Principal, t routing.Ta
 	return notebookCall(ctx, b, p, t, doing+" notebook instance "+t.NotebookInstance, "sagemaker:"+op,
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
 			_, err := timed(ctx, b, op, func(ctx context.Context) (struct{}, error) {
-				return struct{}{}, call(ctx, c, aws.String(t.NotebookInstance), notebookCreds(creds))
+				return struct{}{}, call(ctx, c, aws.String(t.NotebookInstance), staticCreds(creds))
 			})
 			return err
 		})
@@ -267,7 +253,7 @@ func (b *Broker) CreateNotebook(ctx context.Context, p *identity.Principal, t ro
 		"sagemaker:CreateNotebookInstance, sagemaker:AddTags and iam:PassRole on "+spec.RoleARN,
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
 			_, err := timed(ctx, b, "CreateNotebookInstance", func(ctx context.Context) (*sagemaker.CreateNotebookInstanceOutput, error) {
-				return c.CreateNotebookInstance(ctx, in, notebookCreds(creds))
+				return c.CreateNotebookInstance(ctx, in, staticCreds(creds))
 			})
 			return err
 		})
@@ -291,7 +277,7 @@ func (b *Broker) ListNotebooks(ctx context.Context, p *identity.Principal, t rou
 			}
 			for {
 				out, err := timed(ctx, b, "ListNotebookInstances", func(ctx context.Context) (*sagemaker.ListNotebookInstancesOutput, error) {
-					return c.ListNotebookInstances(ctx, in, notebookCreds(creds))
+					return c.ListNotebookInstances(ctx, in, staticCreds(creds))
 				})
 				if err != nil {
 					return err
@@ -321,7 +307,7 @@ func (b *Broker) NotebookTags(ctx context.Context, p *identity.Principal, t rout
 			in := &sagemaker.ListTagsInput{ResourceArn: aws.String(arn), MaxResults: aws.Int32(100)}
 			for {
 				out, err := timed(ctx, b, "ListTags", func(ctx context.Context) (*sagemaker.ListTagsOutput, error) {
-					return c.ListTags(ctx, in, notebookCreds(creds))
+					return c.ListTags(ctx, in, staticCreds(creds))
 				})
 				if err != nil {
 					return err
@@ -343,7 +329,7 @@ func (b *Broker) TagNotebook(ctx context.Context, p *identity.Principal, t routi
 	return notebookCall(ctx, b, p, t, "tagging notebook instance "+t.NotebookInstance, "sagemaker:AddTags",
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
 			_, err := timed(ctx, b, "AddTags", func(ctx context.Context) (*sagemaker.AddTagsOutput, error) {
-				return c.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: aws.String(arn), Tags: sagemakerTags(tags)}, notebookCreds(creds))
+				return c.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: aws.String(arn), Tags: sagemakerTags(tags)}, staticCreds(creds))
 			})
 			return err
 		})
@@ -363,7 +349,7 @@ func (b *Broker) PresignNotebook(ctx context.Context, p *identity.Principal, t r
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
 			minted := b.opts.Now()
 			out, err := timed(ctx, b, "CreatePresignedNotebookInstanceUrl", func(ctx context.Context) (*sagemaker.CreatePresignedNotebookInstanceUrlOutput, error) {
-				return c.CreatePresignedNotebookInstanceUrl(ctx, in, notebookCreds(creds))
+				return c.CreatePresignedNotebookInstanceUrl(ctx, in, staticCreds(creds))
 			})
 			if err != nil {
 				return err

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
@@ -145,19 +144,9 @@ func (b *Broker) studioClient(t routing.Target) (StudioAPI, error) {
 	return c, nil
 }
 
-func staticCreds(creds aws.Credentials) func(*sagemaker.Options) {
-	return func(o *sagemaker.Options) { o.Credentials = credentials.StaticCredentialsProvider{Value: creds} }
-}
-
-// call runs one SageMaker call under the broker's per-call timeout and
-// reports it to the metrics.
+// studioCall runs one SageMaker call with creds, timed.
 func studioCall[In, Out any](ctx context.Context, b *Broker, op string, fn func(context.Context, In, ...func(*sagemaker.Options)) (Out, error), in In, creds aws.Credentials) (Out, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
-	defer cancel()
-	start := time.Now()
-	out, err := fn(ctx, in, staticCreds(creds))
-	b.opts.Metrics.AWSCall("sagemaker", op, time.Since(start), err)
-	return out, err
+	return timed(ctx, b, op, func(ctx context.Context) (Out, error) { return fn(ctx, in, staticCreds(creds)) })
 }
 
 // Codes of the errors of this file.
@@ -176,7 +165,7 @@ func studioError(ctx context.Context, err error, action, permission string, t ro
 		return err
 	}
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, context.DeadlineExceeded) {
-		return problem.Wrap(err, 499, "client_closed_request", "The request was cancelled by the client.")
+		return clientClosed(err)
 	}
 	code, msg := apiCode(err)
 	switch {
@@ -184,10 +173,7 @@ func studioError(ctx context.Context, err error, action, permission string, t ro
 		return problem.Wrap(err, http.StatusGatewayTimeout, problem.CodeAWSTimeout,
 			fmt.Sprintf("AWS did not answer in time while %s in account %s. Try again in a moment.", action, t.AccountID))
 	case throttleCodes[code]:
-		pe := problem.Wrap(err, http.StatusServiceUnavailable, problem.CodeAWSThrottled,
-			fmt.Sprintf("AWS is throttling requests for account %s. Try again in a few seconds.", t.AccountID))
-		pe.RetryAfter = retryAfterThrottled
-		return pe
+		return throttled(err, t)
 	case deniedCodes[code]:
 		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSAccessDenied,
 			fmt.Sprintf("AWS denied role %s while %s: allow %s in its permissions policy.", t.RoleARN, action, permission))
@@ -200,13 +186,13 @@ func studioError(ctx context.Context, err error, action, permission string, t ro
 	}
 }
 
-// wait runs fn, detached from the caller's cancellation (others may be
-// waiting on the same flight), until the caller gives up.
+// awaitFlight waits for a shared flight's result (the flight itself runs
+// detached: others may be waiting on it) until the caller gives up.
 func awaitFlight(ctx context.Context, ch <-chan singleflight.Result) (any, error) {
 	select {
 	case res := <-ch:
 		return res.Val, res.Err
 	case <-ctx.Done():
-		return nil, problem.Wrap(ctx.Err(), 499, "client_closed_request", "The request was cancelled by the client.")
+		return nil, clientClosed(ctx.Err())
 	}
 }
