@@ -6,7 +6,6 @@ import (
 
 	"github.com/sagegate/sagegate/internal/audit"
 	"github.com/sagegate/sagegate/internal/identity"
-	"github.com/sagegate/sagegate/internal/problem"
 	"github.com/sagegate/sagegate/internal/reqid"
 	"github.com/sagegate/sagegate/internal/routing"
 )
@@ -35,17 +34,11 @@ func (m *Manager) record(ctx context.Context, action string, p *identity.Princip
 	e := audit.Event{
 		Time: m.now(), RequestID: reqid.From(ctx), Action: action, SourceIP: ip,
 		Target: t.ID, Account: t.AccountID, Region: t.Region,
-		Outcome: audit.Granted, Latency: m.now().Sub(start),
+		Latency: m.now().Sub(start),
 	}
 	if p != nil {
 		e.User, e.Subject, e.Issuer = p.Username, p.Subject, p.Issuer
 	}
-	if err != nil {
-		pe := problem.From(err)
-		e.ErrorCode, e.Outcome = pe.Code, audit.Denied
-		if pe.Status >= 500 {
-			e.Outcome = audit.Failed
-		}
-	}
+	e.SetResult(err)
 	m.audit.Record(ctx, e)
 }

@@ -121,17 +121,23 @@ func (s *Server) launch(w http.ResponseWriter, r *http.Request, p *identity.Prin
 	if err != nil {
 		return err
 	}
+	return respondURL(w, r, res.URL, res.ExpiresAt, redirect)
+}
+
+// respondURL answers a minted URL, Studio's or a notebook's: a redirect,
+// or JSON.
+func respondURL(w http.ResponseWriter, r *http.Request, u string, expires time.Time, redirect bool) error {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	if redirect && !wantsJSON(r) {
 		// Location is exactly what SageMaker returned; nothing from the
 		// request goes into it.
-		h.Set("Location", res.URL)
+		h.Set("Location", u)
 		w.WriteHeader(http.StatusFound)
 		return nil
 	}
-	return writeJSON(w, http.StatusOK, launchResponse{URL: res.URL, ExpiresAt: res.ExpiresAt.UTC().Format(time.RFC3339)})
+	return writeJSON(w, http.StatusOK, launchResponse{URL: u, ExpiresAt: expires.UTC().Format(time.RFC3339)})
 }
 
 // allowLaunch takes one of p's launch tokens.
@@ -186,7 +192,7 @@ func (s *Server) record(r *http.Request, p *identity.Principal, t *routing.Targe
 func (s *Server) recordAction(r *http.Request, action string, p *identity.Principal, t *routing.Target, start time.Time, err error) {
 	e := audit.Event{
 		Time: s.now(), RequestID: reqid.From(r.Context()), Action: action,
-		SourceIP: sourceIP(r), Outcome: audit.Granted, Latency: s.now().Sub(start),
+		SourceIP: sourceIP(r), Latency: s.now().Sub(start),
 	}
 	if p != nil {
 		e.User, e.Subject, e.Issuer = p.Username, p.Subject, p.Issuer
@@ -194,24 +200,15 @@ func (s *Server) recordAction(r *http.Request, action string, p *identity.Princi
 	if t != nil {
 		e.Target, e.Account, e.Region, e.Domain, e.Profile = t.ID, t.AccountID, t.Region, t.DomainID, t.UserProfile
 	}
-	kind := "none"
-	if t != nil && t.Kind != "" {
-		kind = t.Kind
-	}
-	defer func() {
-		if action == "launch" {
-			s.opts.Metrics.Launch(kind, e.Outcome, e.Latency)
-		}
-	}()
-	if err != nil {
-		pe := problem.From(err)
-		e.ErrorCode = pe.Code
-		e.Outcome = audit.Denied
-		if pe.Status >= 500 {
-			e.Outcome = audit.Failed
-		}
-	}
+	e.SetResult(err)
 	s.audit.Record(r.Context(), e)
+	if action == "launch" {
+		kind := "none"
+		if t != nil && t.Kind != "" {
+			kind = t.Kind
+		}
+		s.opts.Metrics.Launch(kind, e.Outcome, e.Latency)
+	}
 }
 
 // auditRefused records a request refused at authentication.

@@ -84,20 +84,6 @@ func (s *Server) launchNotebook(w http.ResponseWriter, r *http.Request, p *ident
 	return writeAccepted(w, t, progress)
 }
 
-// respondURL answers a minted URL: a redirect, or JSON.
-func respondURL(w http.ResponseWriter, r *http.Request, u string, expires time.Time, redirect bool) error {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	if redirect && !wantsJSON(r) {
-		// Location is exactly what SageMaker returned.
-		h.Set("Location", u)
-		w.WriteHeader(http.StatusFound)
-		return nil
-	}
-	return writeJSON(w, http.StatusOK, launchResponse{URL: u, ExpiresAt: expires.UTC().Format(time.RFC3339)})
-}
-
 // statusJSON is a wait as API clients see it.
 type statusJSON struct {
 	Target         string           `json:"target"`
@@ -314,6 +300,21 @@ type refreshRequest struct {
 // calls no AWS API.
 func (s *Server) refreshURL(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	start := s.now()
+	t, o, err := s.refreshNotebook(r, p)
+	s.recordAction(r, "refresh_url", p, t, start, err)
+	if err != nil {
+		return err
+	}
+	if o.Flight != nil {
+		return writeAccepted(w, *t, o.Flight.Progress())
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, map[string]string{"PreSignedURL": o.Result.URL})
+}
+
+// refreshNotebook is POST /refreshurl's decision, audited once by its
+// caller: the notebook (nil until it is known) and its URL or wait.
+func (s *Server) refreshNotebook(r *http.Request, p *identity.Principal) (*routing.Target, notebooks.Opened, error) {
 	var req refreshRequest
 	err := decodeJSON(r, &req)
 	if err == nil && !notebooks.ValidUsername(req.NotebookUserName) {
@@ -324,8 +325,7 @@ func (s *Server) refreshURL(w http.ResponseWriter, r *http.Request, p *identity.
 			fmt.Sprintf("You are signed in as %q and may only refresh the URL of your own notebook.", p.Username))
 	}
 	if err != nil {
-		s.recordAction(r, "refresh_url", p, nil, start, err)
-		return err
+		return nil, notebooks.Opened{}, err
 	}
 	owner := p
 	if req.NotebookUserName != p.Username {
@@ -335,18 +335,15 @@ func (s *Server) refreshURL(w http.ResponseWriter, r *http.Request, p *identity.
 	}
 	ts, err := s.targets(r, owner)
 	if err != nil {
-		s.recordAction(r, "refresh_url", p, nil, start, err)
-		return err
+		return nil, notebooks.Opened{}, err
 	}
 	t, ok := notebooks.NotebookOf(ts, owner.Username)
 	if !ok {
-		err := problem.New(http.StatusNotFound, "no_notebook", fmt.Sprintf("%q has no notebook instance (or more than one shared one) in sagegate.", owner.Username))
-		s.recordAction(r, "refresh_url", p, nil, start, err)
-		return err
+		return nil, notebooks.Opened{}, problem.New(http.StatusNotFound, "no_notebook",
+			fmt.Sprintf("%q has no notebook instance (or more than one shared one) in sagegate.", owner.Username))
 	}
 	if err := s.allowLaunch(p); err != nil {
-		s.recordAction(r, "refresh_url", p, &t, start, err)
-		return err
+		return &t, notebooks.Opened{}, err
 	}
 	ctx := notebooks.WithSourceIP(r.Context(), sourceIP(r))
 	o, err := s.opts.Notebooks.Open(ctx, p, t)
@@ -361,15 +358,7 @@ func (s *Server) refreshURL(w http.ResponseWriter, r *http.Request, p *identity.
 	if err == nil && o.Flight == nil {
 		err = s.opts.Notebooks.Publish(ctx, p, t, owner.Username, o.Result.URL)
 	}
-	s.recordAction(r, "refresh_url", p, &t, start, err)
-	if err != nil {
-		return err
-	}
-	if o.Flight != nil {
-		return writeAccepted(w, t, o.Flight.Progress())
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, map[string]string{"PreSignedURL": o.Result.URL})
+	return &t, o, err
 }
 
 // refreshWait is how long POST /refreshurl waits for a starting notebook
