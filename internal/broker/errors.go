@@ -86,16 +86,10 @@ func rejectedCredentials(err error) bool {
 // messages name what an operator must check (the role, the domain) and
 // never echo credentials or URLs.
 func mapAWSError(ctx context.Context, err error, s step, t routing.Target) error {
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		return clientClosed(err)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return problem.Wrap(err, http.StatusGatewayTimeout, problem.CodeAWSTimeout,
-			fmt.Sprintf("AWS did not answer in time while %s for account %s. Try again in a moment.", doing(s), t.AccountID))
+	if pe := transient(ctx, err, doing(s), t); pe != nil {
+		return pe
 	}
 	code, msg := apiCode(err)
-	var re *smithyhttp.ResponseError
-	serverError := errors.As(err, &re) && re.HTTPStatusCode() >= 500
 	switch {
 	case notFoundCodes[code] && s == stepPresign:
 		detail := fmt.Sprintf("SageMaker found no Studio domain %s with user profile %q in account %s (%s).", t.DomainID, t.UserProfile, t.AccountID, t.Region)
@@ -111,22 +105,44 @@ func mapAWSError(ctx context.Context, err error, s step, t routing.Target) error
 	case deniedCodes[code]:
 		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSAccessDenied,
 			fmt.Sprintf("AWS denied sagemaker:CreatePresignedDomainUrl to role %s on domain %s: check the role's permissions policy.", t.RoleARN, t.DomainID))
-	case serverError || code == "":
-		// Still failing after the retries, but transient by nature: AWS
-		// answered with a server error, or could not be reached at all.
-		detail := fmt.Sprintf("AWS answered with a server error while %s for account %s. Try again in a few seconds.", doing(s), t.AccountID)
-		if code == "" && !serverError {
-			detail = fmt.Sprintf("sagegate could not reach AWS while %s for account %s. Try again in a few seconds.", doing(s), t.AccountID)
-		}
-		pe := problem.Wrap(err, http.StatusServiceUnavailable, CodeAWSUnavailable, detail)
-		pe.RetryAfter = retryAfterThrottled
-		return pe
 	default:
 		// A refusal (a 4xx other than the above): a configuration problem
 		// that retrying will not fix.
 		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSError,
 			fmt.Sprintf("AWS refused the request while %s for account %s: %s (%s).", doing(s), t.AccountID, code, msg))
 	}
+}
+
+// transient maps the failures that say nothing about the request itself,
+// the same for every AWS call sagegate makes: the caller went away (499), a
+// deadline passed (504), or, still after the retries, AWS throttled, answered
+// with a server error or could not be reached (503 with Retry-After). nil
+// means err is a refusal for the caller to map.
+func transient(ctx context.Context, err error, doing string, t routing.Target) error {
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return clientClosed(err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return problem.Wrap(err, http.StatusGatewayTimeout, problem.CodeAWSTimeout,
+			fmt.Sprintf("AWS did not answer in time while %s for account %s. Try again in a moment.", doing, t.AccountID))
+	}
+	code, _ := apiCode(err)
+	var re *smithyhttp.ResponseError
+	serverError := errors.As(err, &re) && re.HTTPStatusCode() >= 500
+	var detail string
+	switch {
+	case throttleCodes[code]:
+		return throttled(err, t)
+	case serverError:
+		detail = fmt.Sprintf("AWS answered with a server error while %s for account %s. Try again in a few seconds.", doing, t.AccountID)
+	case code == "":
+		detail = fmt.Sprintf("sagegate could not reach AWS while %s for account %s. Try again in a few seconds.", doing, t.AccountID)
+	default:
+		return nil
+	}
+	pe := problem.Wrap(err, http.StatusServiceUnavailable, CodeAWSUnavailable, detail)
+	pe.RetryAfter = retryAfterThrottled
+	return pe
 }
 
 // throttled is the answer when AWS still throttles t's account after the

@@ -211,3 +211,42 @@ func TestBackoffIsBoundedAndJittered(t *testing.T) {
 		t.Errorf("only %d distinct delays in 500: not jittered", len(seen))
 	}
 }
+
+// Every AWS call maps transient failures alike: the notebook and profile
+// calls (studioError) answer as a launch does.
+func TestStudioCallsMapTransientFailuresLikeLaunches(t *testing.T) {
+	live := context.Background()
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	serverErr := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 500}}, Err: apiErr("InternalFailure")}
+	cases := []struct {
+		name   string
+		ctx    context.Context
+		err    error
+		status int
+		code   string
+		retry  bool
+	}{
+		{"server error", live, serverErr, http.StatusServiceUnavailable, CodeAWSUnavailable, true},
+		{"unreachable", live, errors.New("dial tcp: connection refused"), http.StatusServiceUnavailable, CodeAWSUnavailable, true},
+		{"throttled", live, apiErr("ThrottlingException"), http.StatusServiceUnavailable, problem.CodeAWSThrottled, true},
+		{"deadline", live, context.DeadlineExceeded, http.StatusGatewayTimeout, problem.CodeAWSTimeout, false},
+		{"caller gone", gone, context.Canceled, 499, "client_closed_request", false},
+		{"denied", live, apiErr("AccessDeniedException"), http.StatusBadGateway, problem.CodeAWSAccessDenied, false},
+		{"refused", live, apiErr("ValidationException"), http.StatusBadGateway, problem.CodeAWSError, false},
+	}
+	for _, tc := range cases {
+		for name, err := range map[string]error{
+			"studio": studioError(tc.ctx, tc.err, "starting notebook nb", "sagemaker:StartNotebookInstance", target()),
+			"launch": mapAWSError(tc.ctx, tc.err, stepPresign, target()),
+		} {
+			pe := problem.From(err)
+			if tc.name == "denied" && name == "launch" {
+				continue // launches name the presign permission; checked elsewhere
+			}
+			if pe.Status != tc.status || pe.Code != tc.code || (pe.RetryAfter > 0) != tc.retry {
+				t.Errorf("%s, %s: %d %s retry=%v, want %d %s retry=%v", tc.name, name, pe.Status, pe.Code, pe.RetryAfter, tc.status, tc.code, tc.retry)
+			}
+		}
+	}
+}

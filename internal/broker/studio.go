@@ -164,25 +164,17 @@ func studioError(ctx context.Context, err error, action, permission string, t ro
 	if errors.As(err, &pe) {
 		return err
 	}
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, context.DeadlineExceeded) {
-		return clientClosed(err)
+	if pe := transient(ctx, err, action, t); pe != nil {
+		return pe
 	}
 	code, msg := apiCode(err)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return problem.Wrap(err, http.StatusGatewayTimeout, problem.CodeAWSTimeout,
-			fmt.Sprintf("AWS did not answer in time while %s in account %s. Try again in a moment.", action, t.AccountID))
-	case throttleCodes[code]:
-		return throttled(err, t)
 	case deniedCodes[code]:
 		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSAccessDenied,
 			fmt.Sprintf("AWS denied role %s while %s: allow %s in its permissions policy.", t.RoleARN, action, permission))
-	case code != "":
-		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSError,
-			fmt.Sprintf("AWS refused the request while %s in account %s: %s (%s).", action, t.AccountID, code, msg))
 	default:
 		return problem.Wrap(err, http.StatusBadGateway, problem.CodeAWSError,
-			fmt.Sprintf("sagegate could not reach AWS while %s in account %s.", action, t.AccountID))
+			fmt.Sprintf("AWS refused the request while %s in account %s: %s (%s).", action, t.AccountID, code, msg))
 	}
 }
 
