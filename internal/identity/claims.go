@@ -8,10 +8,24 @@ import (
 	"time"
 )
 
+// Claims are what a provider's rules read to name the person: a token's
+// payload, or the claims an API Gateway authorizer already verified and
+// passed on as strings. Errors are *Error.
+type Claims interface {
+	// Str returns a string claim, "" when absent.
+	Str(name string) (string, error)
+	// StrList returns a claim holding one string or several, nil when absent.
+	StrList(name string) ([]string, error)
+	// Bool returns a boolean claim and whether it was present.
+	Bool(name string) (value, ok bool, err error)
+}
+
 // claims is a JWT payload kept as raw JSON per claim, so each claim is
 // decoded with the type its check expects and a claim of the wrong type is
 // reported instead of silently read as empty.
 type claims map[string]json.RawMessage
+
+var _ Claims = claims(nil)
 
 func fail(reason, detail string, err error) *Error {
 	return &Error{Reason: reason, Detail: detail, Err: err}
@@ -31,8 +45,8 @@ func (c claims) present(name string) bool {
 	return ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null"))
 }
 
-// str returns a string claim, "" when absent.
-func (c claims) str(name string) (string, error) {
+// Str returns a string claim, "" when absent.
+func (c claims) Str(name string) (string, error) {
 	if !c.present(name) {
 		return "", nil
 	}
@@ -43,10 +57,10 @@ func (c claims) str(name string) (string, error) {
 	return s, nil
 }
 
-// strList returns a claim that is a string or a list of strings (as `aud`
+// StrList returns a claim that is a string or a list of strings (as `aud`
 // may be per RFC 7519, and as some providers send a single group), nil
 // when absent.
-func (c claims) strList(name string) ([]string, error) {
+func (c claims) StrList(name string) ([]string, error) {
 	if !c.present(name) {
 		return nil, nil
 	}
@@ -62,10 +76,10 @@ func (c claims) strList(name string) ([]string, error) {
 	return many, nil
 }
 
-// boolean returns a boolean claim and whether it was present. Some
+// Bool returns a boolean claim and whether it was present. Some
 // providers send email_verified as the string "true"/"false"; both forms
 // are accepted.
-func (c claims) boolean(name string) (value, ok bool, err error) {
+func (c claims) Bool(name string) (value, ok bool, err error) {
 	if !c.present(name) {
 		return false, false, nil
 	}

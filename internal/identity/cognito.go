@@ -16,8 +16,8 @@ func newCognitoRules(cfg ProviderConfig) *cognitoRules {
 	return &cognitoRules{clientIDs: cfg.ClientIDs, tokenUse: cfg.TokenUse}
 }
 
-func (r *cognitoRules) principal(c claims) (*Principal, error) {
-	use, err := c.str("token_use")
+func (r *cognitoRules) principal(c Claims) (*Principal, error) {
+	use, err := c.Str("token_use")
 	if err != nil {
 		return nil, err
 	}
@@ -28,14 +28,14 @@ func (r *cognitoRules) principal(c claims) (*Principal, error) {
 	var p Principal
 	switch use {
 	case TokenUseAccess:
-		clientID, err := c.str("client_id")
+		clientID, err := c.Str("client_id")
 		if err != nil {
 			return nil, err
 		}
 		if !slices.Contains(r.clientIDs, clientID) {
 			return nil, fail(ReasonWrongAudience, "the token was issued to an app client sagegate does not accept (client_id)", nil)
 		}
-		if p.Username, err = c.str("username"); err != nil {
+		if p.Username, err = c.Str("username"); err != nil {
 			return nil, err
 		}
 		if p.Username == "" {
@@ -43,30 +43,30 @@ func (r *cognitoRules) principal(c claims) (*Principal, error) {
 			return nil, fail(ReasonMissingClaim, "claim username is required", nil)
 		}
 	case TokenUseID:
-		aud, err := c.strList("aud")
+		aud, err := c.StrList("aud")
 		if err != nil {
 			return nil, err
 		}
 		if !containsAny(aud, r.clientIDs) {
 			return nil, fail(ReasonWrongAudience, "the token was issued to an app client sagegate does not accept (aud)", nil)
 		}
-		if p.Username, err = c.str("cognito:username"); err != nil {
+		if p.Username, err = c.Str("cognito:username"); err != nil {
 			return nil, err
 		}
 		if p.Username == "" {
 			return nil, fail(ReasonMissingClaim, "claim cognito:username is required", nil)
 		}
-		verified, known, err := c.boolean("email_verified")
+		verified, known, err := c.Bool("email_verified")
 		if err != nil {
 			return nil, err
 		}
 		if !known || verified {
-			if p.Email, err = c.str("email"); err != nil {
+			if p.Email, err = c.Str("email"); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if p.Groups, err = c.strList("cognito:groups"); err != nil {
+	if p.Groups, err = c.StrList("cognito:groups"); err != nil {
 		return nil, err
 	}
 	return &p, nil

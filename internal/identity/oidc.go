@@ -19,8 +19,8 @@ func newOIDCRules(cfg ProviderConfig) *oidcRules {
 	}
 }
 
-func (r *oidcRules) principal(c claims) (*Principal, error) {
-	aud, err := c.strList("aud")
+func (r *oidcRules) principal(c Claims) (*Principal, error) {
+	aud, err := c.StrList("aud")
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func (r *oidcRules) principal(c claims) (*Principal, error) {
 		return nil, fail(ReasonWrongAudience, "the token is not meant for sagegate (aud)", nil)
 	}
 
-	verified, known, err := c.boolean("email_verified")
+	verified, known, err := c.Bool("email_verified")
 	if err != nil {
 		return nil, err
 	}
@@ -39,20 +39,20 @@ func (r *oidcRules) principal(c claims) (*Principal, error) {
 		return nil, fail(ReasonUnverifiedEmail, fmt.Sprintf("claim %s is not a verified email address", r.usernameClaim), nil)
 	}
 
-	username, err := c.str(r.usernameClaim)
+	username, err := c.Str(r.usernameClaim)
 	if err != nil {
 		return nil, err
 	}
 	if username == "" {
 		return nil, fail(ReasonMissingClaim, fmt.Sprintf("claim %s is required", r.usernameClaim), nil)
 	}
-	groups, err := c.strList(r.groupsClaim)
+	groups, err := c.StrList(r.groupsClaim)
 	if err != nil {
 		return nil, err
 	}
 	email := ""
 	if !unverified {
-		if email, err = c.str(r.emailClaim); err != nil {
+		if email, err = c.Str(r.emailClaim); err != nil {
 			return nil, err
 		}
 	}

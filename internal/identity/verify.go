@@ -12,7 +12,7 @@ import (
 // rules are the kind-specific checks (oidc or cognito) applied to claims
 // whose signature, issuer and lifetime are already verified.
 type rules interface {
-	principal(c claims) (*Principal, error)
+	principal(c Claims) (*Principal, error)
 }
 
 type provider struct {
@@ -45,13 +45,7 @@ func NewVerifier(ctx context.Context, providers []ProviderConfig, opts Options) 
 	m := &MultiVerifier{s: &s, byIssuer: map[string]*provider{}}
 	for _, raw := range providers {
 		cfg := raw.WithDefaults()
-		p := &provider{cfg: cfg, keys: newKeySet(cfg, m.s)}
-		switch cfg.Type {
-		case TypeCognito:
-			p.rules = newCognitoRules(cfg)
-		default:
-			p.rules = newOIDCRules(cfg)
-		}
+		p := &provider{cfg: cfg, keys: newKeySet(cfg, m.s), rules: newRules(cfg)}
 		m.byIssuer[cfg.Issuer] = p
 		m.providers = append(m.providers, p)
 		s.log.DebugContext(ctx, "identity: provider configured", "provider", cfg.Name, "type", cfg.Type, "issuer", cfg.Issuer)
@@ -93,7 +87,7 @@ func (m *MultiVerifier) Verify(ctx context.Context, raw string) (*Principal, err
 	if err != nil {
 		return nil, err
 	}
-	iss, err := c.str("iss")
+	iss, err := c.Str("iss")
 	if err != nil {
 		return nil, err
 	}
@@ -114,19 +108,48 @@ func (m *MultiVerifier) Verify(ctx context.Context, raw string) (*Principal, err
 	if err := checkTimes(c, m.s.now(), m.s.leeway); err != nil {
 		return nil, err
 	}
-	pr, err := p.rules.principal(c)
+	pr, err := principalOf(p.cfg, p.rules, c)
 	if err != nil {
 		return nil, err
 	}
-	if pr.Subject, err = c.str("sub"); err != nil {
+	// checkTimes has already required exp.
+	pr.ExpiresAt, _, _ = c.numericDate("exp")
+	return pr, nil
+}
+
+// PrincipalFromClaims names the person behind claims whose signature,
+// issuer and lifetime were verified elsewhere (by an API Gateway
+// authorizer), applying the rules of provider, the one whose issuer is the
+// claims' iss: audience or app client, token use, username, groups and
+// email, as for a token. So an authorizer configured more loosely than
+// sagegate does not let more people in. Errors are *Error; ExpiresAt is
+// left zero.
+func PrincipalFromClaims(provider ProviderConfig, c Claims) (*Principal, error) {
+	cfg := provider.WithDefaults()
+	return principalOf(cfg, newRules(cfg), c)
+}
+
+func newRules(cfg ProviderConfig) rules {
+	if cfg.Type == TypeCognito {
+		return newCognitoRules(cfg)
+	}
+	return newOIDCRules(cfg)
+}
+
+// principalOf applies the provider's rules and requires sub. cfg has
+// defaults applied and its issuer is the claims' iss.
+func principalOf(cfg ProviderConfig, r rules, c Claims) (*Principal, error) {
+	pr, err := r.principal(c)
+	if err != nil {
+		return nil, err
+	}
+	if pr.Subject, err = c.Str("sub"); err != nil {
 		return nil, err
 	}
 	if pr.Subject == "" {
 		return nil, fail(ReasonMissingClaim, "claim sub is required", nil)
 	}
-	pr.Issuer, pr.Provider = iss, p.cfg.Name
-	// checkTimes has already required exp.
-	pr.ExpiresAt, _, _ = c.numericDate("exp")
+	pr.Issuer, pr.Provider = cfg.Issuer, cfg.Name
 	return pr, nil
 }
 
