@@ -55,21 +55,11 @@ func getJSON(ctx context.Context, client *http.Client, url string, v any) error 
 	return nil
 }
 
-// discoverJWKS reads the issuer's OpenID discovery document and returns its
-// jwks_uri. The document must name exactly the configured issuer (OpenID
-// Connect Discovery 1.0, section 4.3), otherwise a misrouted or spoofed
-// document could point key fetches anywhere.
+// discoverJWKS returns the jwks_uri of the issuer's discovery document.
 func discoverJWKS(ctx context.Context, client *http.Client, issuer string) (string, error) {
-	var doc struct {
-		Issuer  string `json:"issuer"`
-		JWKSURI string `json:"jwks_uri"`
-	}
-	url := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	if err := getJSON(ctx, client, url, &doc); err != nil {
-		return "", fmt.Errorf("discovery: %w", err)
-	}
-	if doc.Issuer != issuer {
-		return "", fmt.Errorf("discovery: document names issuer %q, configured %q", doc.Issuer, issuer)
+	doc, err := Discover(ctx, client, issuer)
+	if err != nil {
+		return "", err
 	}
 	if err := checkEndpoint(doc.JWKSURI); err != nil {
 		return "", fmt.Errorf("discovery: jwks_uri %q: %w", doc.JWKSURI, err)

@@ -3,14 +3,12 @@ package session
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/sagegate/sagegate/internal/identity"
 )
 
 // discoveryTimeout bounds the one request that fetches the provider's
@@ -67,39 +65,8 @@ func (c *endpointCache) get(ctx context.Context) (endpoints, error) {
 	return e, nil
 }
 
-type discoveryDoc struct {
-	Issuer                string `json:"issuer"`
-	AuthorizationEndpoint string `json:"authorization_endpoint"`
-	TokenEndpoint         string `json:"token_endpoint"`
-	EndSessionEndpoint    string `json:"end_session_endpoint"`
-}
-
-func (c *endpointCache) fetch(ctx context.Context) (*discoveryDoc, error) {
+func (c *endpointCache) fetch(ctx context.Context) (*identity.Discovery, error) {
 	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 	defer cancel()
-	u := strings.TrimSuffix(c.cfg.Issuer, "/") + "/.well-known/openid-configuration"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, fmt.Errorf("discovery %s: %w", u, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("discovery %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("discovery %s: status %s", u, resp.Status)
-	}
-	var doc discoveryDoc
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil {
-		return nil, fmt.Errorf("discovery %s: decode: %w", u, err)
-	}
-	// OpenID Connect Discovery requires the document's issuer to be the one
-	// we asked about; a mismatch means a misconfigured issuer URL, and every
-	// token would later fail verification with a far less helpful error.
-	if doc.Issuer != c.cfg.Issuer {
-		return nil, fmt.Errorf("discovery %s: document issuer %q does not match configured issuer %q", u, doc.Issuer, c.cfg.Issuer)
-	}
-	return &doc, nil
+	return identity.Discover(ctx, c.client, c.cfg.Issuer)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -106,7 +105,7 @@ func (m *Manager) handleCallback(w http.ResponseWriter, r *http.Request) {
 			m.render(w, r, problem.New(http.StatusUnauthorized, CodeLoginDenied, "The sign-in provider did not let you sign in (access_denied)."))
 			return
 		}
-		m.render(w, r, problem.New(http.StatusBadRequest, CodeLoginDenied, "The sign-in provider reported an error ("+oauthErrorCode(e)+"). Start again, or ask an administrator if it keeps happening."))
+		m.render(w, r, problem.New(http.StatusBadRequest, CodeLoginDenied, "The sign-in provider reported an error ("+identity.ErrorCode(e)+"). Start again, or ask an administrator if it keeps happening."))
 		return
 	}
 	if pl == nil || subtle.ConstantTimeCompare([]byte(pl.State), []byte(q.Get("state"))) != 1 {
@@ -248,34 +247,11 @@ func (m *Manager) pendingLoginNames(r *http.Request) []string {
 // unverifiedNonce reads the nonce claim of a JWT without checking it; the
 // caller must have verified the token first.
 func unverifiedNonce(jwt string) (string, error) {
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		return "", errors.New("not a compact JWT")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return "", err
-	}
 	var claims struct {
 		Nonce string `json:"nonce"`
 	}
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		return "", err
-	}
-	return claims.Nonce, nil
-}
-
-// oauthErrorCode shows a provider error code only if it is one of the
-// standard ones, so a crafted link cannot put arbitrary text on our page.
-func oauthErrorCode(e string) string {
-	switch e {
-	case "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
-		"invalid_scope", "server_error", "temporarily_unavailable", "interaction_required",
-		"login_required", "account_selection_required", "consent_required", "invalid_request_uri",
-		"invalid_request_object", "request_not_supported", "request_uri_not_supported", "registration_not_supported":
-		return e
-	}
-	return "unknown error"
+	err := identity.UnverifiedPayload(jwt, &claims)
+	return claims.Nonce, err
 }
 
 func statusOf(re *oauth2.RetrieveError) int {

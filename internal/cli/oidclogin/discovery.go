@@ -1,14 +1,12 @@
 package oidclogin
 
 import (
+	"cmp"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"strings"
+
+	"github.com/sagegate/sagegate/internal/identity"
 )
 
 type providerEndpoints struct{ auth, token string }
@@ -22,42 +20,13 @@ func endpoints(ctx context.Context, client *http.Client, cfg Config) (providerEn
 	if cfg.Issuer == "" {
 		return providerEndpoints{}, errors.New("no issuer: cannot find the provider's sign-in endpoints")
 	}
-	u := strings.TrimSuffix(cfg.Issuer, "/") + "/.well-known/openid-configuration"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	doc, err := identity.Discover(ctx, client, cfg.Issuer)
 	if err != nil {
-		return providerEndpoints{}, fmt.Errorf("discovery %s: %w", u, err)
+		return providerEndpoints{}, err
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return providerEndpoints{}, fmt.Errorf("discovery %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return providerEndpoints{}, fmt.Errorf("discovery %s: %s", u, resp.Status)
-	}
-	var doc struct {
-		Issuer string `json:"issuer"`
-		Auth   string `json:"authorization_endpoint"`
-		Token  string `json:"token_endpoint"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil {
-		return providerEndpoints{}, fmt.Errorf("discovery %s: %w", u, err)
-	}
-	// OpenID Connect Discovery 1.0 section 4.3: the document must be the
-	// issuer's own.
-	if doc.Issuer != cfg.Issuer {
-		return providerEndpoints{}, fmt.Errorf("discovery %s: issuer %q, expected %q", u, doc.Issuer, cfg.Issuer)
-	}
-	ep := providerEndpoints{auth: doc.Auth, token: doc.Token}
-	if cfg.AuthURL != "" {
-		ep.auth = cfg.AuthURL
-	}
-	if cfg.TokenURL != "" {
-		ep.token = cfg.TokenURL
-	}
+	ep := providerEndpoints{auth: cmp.Or(cfg.AuthURL, doc.AuthorizationEndpoint), token: cmp.Or(cfg.TokenURL, doc.TokenEndpoint)}
 	if ep.auth == "" || ep.token == "" {
-		return providerEndpoints{}, fmt.Errorf("discovery %s: no authorization or token endpoint", u)
+		return providerEndpoints{}, errors.New("discovery: no authorization or token endpoint")
 	}
 	return ep, nil
 }
@@ -72,19 +41,6 @@ type claims struct {
 // token itself on every request.
 func readClaims(jwt string) (claims, error) {
 	var c claims
-	err := decodePayload(jwt, &c)
+	err := identity.UnverifiedPayload(jwt, &c)
 	return c, err
-}
-
-// decodePayload unmarshals a compact JWT's payload into v, unverified.
-func decodePayload(jwt string, v any) error {
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		return errors.New("not a compact JWT")
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
 }

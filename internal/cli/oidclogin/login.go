@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sagegate/sagegate/internal/identity"
 )
 
 // Which token of the token response Login returns.
@@ -185,7 +187,7 @@ func callbackHandler(state string, got chan<- callback) http.Handler {
 		}
 		cb := callback{code: q.Get("code")}
 		if e := q.Get("error"); e != "" {
-			cb.err = fmt.Errorf("the provider refused the sign-in: %s", oauthError(e))
+			cb.err = fmt.Errorf("the provider refused the sign-in: %s", identity.ErrorCode(e))
 		} else if cb.code == "" {
 			cb.err = errors.New("the provider sent no authorization code")
 		}
@@ -211,18 +213,6 @@ func page(title, msg string) string {
 	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>` + title +
 		`</title></head><body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem"><main><h1>` +
 		title + `</h1><p>` + msg + `</p></main></body></html>`
-}
-
-// oauthError shows a provider's error code only if it is a standard one,
-// so a crafted redirect cannot put arbitrary text in the terminal.
-func oauthError(e string) string {
-	switch e {
-	case "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
-		"invalid_scope", "server_error", "temporarily_unavailable", "login_required", "consent_required",
-		"interaction_required", "account_selection_required":
-		return e
-	}
-	return "unknown error"
 }
 
 func withDefaults(o Options) Options {
