@@ -22,16 +22,10 @@ var logoutPage = template.Must(template.New("logout").Parse(`<!doctype html>
 </body></html>
 `))
 
-// handleLogoutPage shows the confirm form. Without a session there is
-// nothing to confirm, so the browser goes straight to the signed-out page.
+// handleLogoutPage shows the confirm form.
 func (m *Manager) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	s, found := m.read(r)
+	s := m.logoutSession(w, r)
 	if s == nil {
-		if found {
-			m.clear(w)
-		}
-		http.Redirect(w, r, m.localLogoutTarget(), http.StatusSeeOther)
 		return
 	}
 	h := w.Header()
@@ -57,15 +51,8 @@ func (m *Manager) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 // RP-initiated logout, ends the provider session too; otherwise the next
 // login would silently sign the same person straight back in.
 func (m *Manager) handleLogout(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	s, found := m.read(r)
+	s := m.logoutSession(w, r)
 	if s == nil {
-		// Nothing to protect: clearing a dead cookie is harmless from any
-		// origin.
-		if found {
-			m.clear(w)
-		}
-		http.Redirect(w, r, m.localLogoutTarget(), http.StatusSeeOther)
 		return
 	}
 	if err := m.CheckCSRF(r); err != nil {
@@ -76,6 +63,22 @@ func (m *Manager) handleLogout(w http.ResponseWriter, r *http.Request) {
 	m.clear(w)
 	m.log.InfoContext(r.Context(), "logout", "username", s.Principal.Username, "provider", s.Principal.Provider)
 	http.Redirect(w, r, m.providerLogoutTarget(r, s), http.StatusSeeOther)
+}
+
+// logoutSession returns the session to end. Without one there is nothing
+// to confirm or protect: a dead cookie is cleared (harmless from any
+// origin), the browser goes straight to the signed-out page, and it
+// returns nil.
+func (m *Manager) logoutSession(w http.ResponseWriter, r *http.Request) *state {
+	w.Header().Set("Cache-Control", "no-store")
+	s, found := m.read(r)
+	if s == nil {
+		if found {
+			m.clear(w)
+		}
+		http.Redirect(w, r, m.localLogoutTarget(), http.StatusSeeOther)
+	}
+	return s
 }
 
 func (m *Manager) localLogoutTarget() string {

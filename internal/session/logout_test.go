@@ -124,4 +124,17 @@ func TestLogoutWithoutSession(t *testing.T) {
 	if resp, _ := h.postLogout(url.Values{}, ""); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("POST logout without session: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	// A cookie that no longer opens is cleared, whichever way logout is asked.
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		req, _ := http.NewRequest(method, h.gw.URL+LogoutPath, nil)
+		req.AddCookie(&http.Cookie{Name: h.m.cookies.sessionName, Value: "dead"})
+		resp, _ := h.noFollow(req)
+		cleared := false
+		for _, c := range resp.Cookies() {
+			cleared = cleared || (c.Name == h.m.cookies.sessionName && c.MaxAge < 0)
+		}
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" || !cleared {
+			t.Errorf("%s logout with a dead cookie: %d %q, cookies %v", method, resp.StatusCode, resp.Header.Get("Location"), resp.Header.Values("Set-Cookie"))
+		}
+	}
 }
