@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"maps"
 	"reflect"
 	"testing"
 	"time"
@@ -18,9 +19,7 @@ func cognitoAccess(changes map[string]any) map[string]any {
 		"scope":          "openid email",
 		"cognito:groups": []string{"lob-a"},
 	}
-	for k, v := range changes {
-		c[k] = v
-	}
+	maps.Copy(c, changes)
 	return c
 }
 
@@ -35,9 +34,7 @@ func cognitoID(changes map[string]any) map[string]any {
 		"email_verified":   true,
 		"cognito:groups":   []string{"lob-a", "lob-b"},
 	}
-	for k, v := range changes {
-		c[k] = v
-	}
+	maps.Copy(c, changes)
 	return c
 }
 

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"encoding/base64"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -20,9 +21,7 @@ func person(changes map[string]any) map[string]any {
 		"email":              "alice@example.com",
 		"groups":             []string{"lob-a", "admins"},
 	}
-	for k, v := range changes {
-		c[k] = v
-	}
+	maps.Copy(c, changes)
 	return c
 }
 
