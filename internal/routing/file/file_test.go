@@ -334,3 +334,46 @@ func BenchmarkGetLOB(b *testing.B) {
 		}
 	}
 }
+
+// A group listed with no LOBs exists, granting nothing; it reads back as []
+// so that an export writes it back as a group, not as null.
+func TestEmptyGroupExists(t *testing.T) {
+	s, err := file.New(decode(t, `
+lobs:
+  lob-a: {accountId: "111122223333", domainId: d-aaaaaaaaaaaa, roleArn: "arn:aws:iam::111122223333:role/r"}
+groups:
+  empty: []
+  none:
+`), defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, name := range []string{"empty", "none"} {
+		g, err := s.GetGroup(ctx, name)
+		if err != nil {
+			t.Fatalf("GetGroup(%s): %v", name, err)
+		}
+		if g.Name != name || g.LOBs == nil || len(g.LOBs) != 0 {
+			t.Errorf("GetGroup(%s) = %#v, want no LOBs, as []", name, g)
+		}
+		lobs, err := s.GroupLOBs(ctx, name)
+		if err != nil || len(lobs) != 0 {
+			t.Errorf("GroupLOBs(%s) = %v, %v; want none", name, lobs, err)
+		}
+	}
+	page, err := s.ListGroups(ctx, routing.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, g := range page.Items {
+		names = append(names, g.Name)
+	}
+	if !slices.Equal(names, []string{"empty", "none"}) || len(page.Invalid) > 0 {
+		t.Errorf("ListGroups = %v (invalid %v), want [empty none]", names, page.Invalid)
+	}
+	if _, err := s.GetGroup(ctx, "other"); !errors.Is(err, routing.ErrNotFound) {
+		t.Errorf("GetGroup(other) = %v, want ErrNotFound", err)
+	}
+}

@@ -40,7 +40,7 @@ func (s *Store) ListGroups(_ context.Context, o routing.ListOptions) (routing.Pa
 		if err := snap.bad[recordKey{routing.KindGroup, k}]; err != nil {
 			return routing.Group{}, err
 		}
-		return routing.Group{Name: k, LOBs: slices.Clone(snap.raw.Groups[k])}, nil
+		return routing.Group{Name: k, LOBs: slices.Clone(snap.groups[k])}, nil
 	})
 }
 

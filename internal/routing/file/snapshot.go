@@ -11,9 +11,10 @@ import (
 // snapshot is one immutable state of the routes: readers load it without
 // locking, writers build a new one and swap it in.
 type snapshot struct {
-	raw    routes // as written in the file or Config, for rewriting it
-	lobs   map[string]routing.LOB
-	users  map[string]routing.User
+	lobs  map[string]routing.LOB
+	users map[string]routing.User
+	// groups holds every valid group, with its LOBs as listed (an empty
+	// group too: it exists, granting nothing).
 	groups map[string][]string
 	// bad holds the records that fail their own validation, by kind and
 	// key; they are in no other map.
@@ -36,11 +37,11 @@ type problem struct {
 // build normalises and checks r, returning the store's contents and every
 // problem found, in a stable order: kinds in turn, keys sorted, each
 // record's own problems before its references. Everything is copied: the
-// store must not change when the caller later changes its Config.
+// store must not change when the caller later changes its Config. The
+// snapshot is the only copy the store keeps: writes re-read the file.
 func (r routes) build(d routing.Defaults) (*snapshot, []problem) {
 	var probs []problem
 	s := &snapshot{
-		raw:       r.clone(),
 		lobs:      make(map[string]routing.LOB, len(r.LOBs)),
 		users:     make(map[string]routing.User, len(r.Users)),
 		groups:    make(map[string][]string, len(r.Groups)),
@@ -90,11 +91,7 @@ func (r routes) build(d routing.Defaults) (*snapshot, []problem) {
 			s.bad[recordKey{routing.KindGroup, key}] = routing.InvalidError(routing.KindGroup, key, &routing.FieldError{Field: "name", Msg: "required"})
 			continue
 		}
-		record(routing.KindGroup, key, path, g.Validate(), func() {
-			if len(g.LOBs) > 0 {
-				s.groups[key] = g.LOBs
-			}
-		})
+		record(routing.KindGroup, key, path, g.Validate(), func() { s.groups[key] = g.LOBs })
 		probs = append(probs, s.unknownLOBs(recordKey{routing.KindGroup, key}, path, g.LOBs)...)
 	}
 	return s, probs
@@ -108,11 +105,12 @@ func nameMatchesKey(name, key string) []error {
 }
 
 // unknownLOBs reports each name in names that the routes have no LOB for
-// (valid or not: a LOB with a bad account id is still the LOB meant).
+// (valid or not: a LOB with a bad account id is still the LOB meant). It
+// runs once every LOB is in s.lobs or s.bad.
 func (s *snapshot) unknownLOBs(rec recordKey, path string, names []string) []problem {
 	var probs []problem
 	for i, name := range names {
-		if _, ok := s.raw.LOBs[name]; !ok && name != "" {
+		if _, ok := slices.BinarySearch(s.lobKeys, name); !ok && name != "" {
 			probs = append(probs, problem{rec: rec, integrity: true,
 				err: &routing.FieldError{Field: fmt.Sprintf("%s[%d]", path, i), Msg: fmt.Sprintf("unknown LOB %q", name)}})
 		}
@@ -128,30 +126,17 @@ func errorsOf(probs []problem) []error {
 	return errs
 }
 
-// clone copies r deeply enough that changing the copy's maps and slices
-// leaves r alone.
-func (r routes) clone() routes {
-	out := routes{
-		LOBs:   maps.Clone(r.LOBs),
-		Users:  maps.Clone(r.Users),
-		Groups: make(map[string][]string, len(r.Groups)),
+// allocMaps gives r empty maps where it has none, for records to be added.
+func (r *routes) allocMaps() {
+	if r.LOBs == nil {
+		r.LOBs = map[string]routing.LOB{}
 	}
-	for k, u := range out.Users {
-		out.Users[k] = u.Clone()
+	if r.Users == nil {
+		r.Users = map[string]routing.User{}
 	}
-	for k, l := range out.LOBs {
-		out.LOBs[k] = l.Clone()
+	if r.Groups == nil {
+		r.Groups = map[string][]string{}
 	}
-	for k, g := range r.Groups {
-		out.Groups[k] = slices.Clone(g)
-	}
-	if out.LOBs == nil {
-		out.LOBs = map[string]routing.LOB{}
-	}
-	if out.Users == nil {
-		out.Users = map[string]routing.User{}
-	}
-	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -25,7 +25,10 @@ var errInvalid = errors.New("routing/file: invalid routes")
 // configuration file would lose its comments and ${ENV} references. Writers
 // in one process are serialised; run one writer process at a time.
 type Store struct {
-	cfg      Config
+	// path is the routes file, "" for routes inline in the configuration
+	// (read-only). The inline routes themselves are not kept: the snapshot
+	// holds its own copy.
+	path     string
 	defaults routing.Defaults
 
 	snap atomic.Pointer[snapshot]
@@ -67,7 +70,7 @@ func open(c Config, d routing.Defaults) (*Store, []problem, error) {
 		return nil, nil, fmt.Errorf("%w: %w", errInvalid, err)
 	}
 	snap, probs := r.build(d)
-	s := &Store{cfg: c, defaults: d}
+	s := &Store{path: c.Path, defaults: d}
 	s.snap.Store(snap)
 	return s, probs, nil
 }
@@ -99,7 +102,11 @@ func (s *Store) GroupLOBs(_ context.Context, group string) ([]string, error) {
 	if err, bad := snap.bad[recordKey{routing.KindGroup, group}]; bad {
 		return nil, err
 	}
-	return slices.Clone(snap.groups[group]), nil
+	lobs := snap.groups[group]
+	if len(lobs) == 0 {
+		return nil, nil
+	}
+	return slices.Clone(lobs), nil
 }
 
 // GetGroup implements routing.Store.
@@ -107,13 +114,10 @@ func (s *Store) GetGroup(_ context.Context, name string) (routing.Group, error) 
 	snap := s.snap.Load()
 	lobs, ok := snap.groups[name]
 	if !ok {
-		if _, listed := snap.raw.Groups[name]; listed && snap.bad[recordKey{routing.KindGroup, name}] == nil {
-			// A group listed with no LOBs exists, granting nothing.
-			return routing.Group{Name: name, LOBs: []string{}}, nil
-		}
 		return routing.Group{}, snap.missing(routing.KindGroup, name)
 	}
-	return routing.Group{Name: name, LOBs: slices.Clone(lobs)}, nil
+	// A group listed with no LOBs exists, granting nothing: [], not null.
+	return routing.Group{Name: name, LOBs: storedLOBs(lobs)}, nil
 }
 
 // missing is the error for a key that is not among the valid records: the

@@ -184,7 +184,7 @@ func storedLOBs(lobs []string) []string {
 // gateway starts on (a user naming a LOB that is gone would stop it).
 // Problems that were already there do not block an unrelated change.
 func (s *Store) write(ctx context.Context, change func(r *routes) error) error {
-	if s.cfg.Path == "" {
+	if s.path == "" {
 		return fmt.Errorf("%w: the routes are inline in the configuration file; move them to a routes file (routing.file.path) to change them with `sagegate routes`", routing.ErrReadOnly)
 	}
 	if err := ctx.Err(); err != nil {
@@ -193,23 +193,22 @@ func (s *Store) write(ctx context.Context, change func(r *routes) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Re-read: someone may have edited the file since it was opened.
-	r, err := s.cfg.load()
+	r, err := Config{Path: s.path}.load()
 	if err != nil {
 		return err
 	}
 	_, before := r.build(s.defaults)
-	next := r.clone()
-	if next.Groups == nil {
-		next.Groups = map[string][]string{}
-	}
-	if err := change(&next); err != nil {
+	// change edits r itself: it was read for this write alone, and the
+	// snapshot built below copies what it keeps.
+	r.allocMaps()
+	if err := change(&r); err != nil {
 		return err
 	}
-	snap, after := next.build(s.defaults)
+	snap, after := r.build(s.defaults)
 	if added := newProblems(before, after); len(added) > 0 {
-		return fmt.Errorf("%w: the change would leave %s with:\n%w", routing.ErrInvalid, s.cfg.Path, errors.Join(added...))
+		return fmt.Errorf("%w: the change would leave %s with:\n%w", routing.ErrInvalid, s.path, errors.Join(added...))
 	}
-	if err := writeRoutes(s.cfg.Path, next); err != nil {
+	if err := writeRoutes(s.path, r); err != nil {
 		return err
 	}
 	s.snap.Store(snap)
