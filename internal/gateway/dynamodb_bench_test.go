@@ -61,39 +61,15 @@ func newScaleEnv(b *testing.B) (*ddbEnv, []*http.Request) {
 // and one CreatePresignedDomainUrl over loopback HTTP to the simulator.
 func BenchmarkLaunch1000Users20LOBs(b *testing.B) {
 	e, reqs := newScaleEnv(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	i := 0
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		e.gw.Handler.ServeHTTP(rec, reqs[i%len(reqs)])
-		if rec.Code != http.StatusFound {
-			b.Fatalf("status %d", rec.Code)
-		}
-		i++
-	}
-	b.StopTimer()
+	serveLoop(b, e.gw.Handler, http.StatusFound, reqs)
 	reportScale(b, e)
 }
 
 // BenchmarkLaunch1000Users20LOBsParallel is the same from every CPU.
 func BenchmarkLaunch1000Users20LOBsParallel(b *testing.B) {
 	e, reqs := newScaleEnv(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			rec := httptest.NewRecorder()
-			e.gw.Handler.ServeHTTP(rec, reqs[i%len(reqs)])
-			if rec.Code != http.StatusFound {
-				b.Errorf("status %d", rec.Code)
-				return
-			}
-			i += 7 // another person each time, whichever goroutine
-		}
-	})
-	b.StopTimer()
+	// 7 apart: another person each time, whichever goroutine.
+	launchParallel(b, e.gw.Handler, reqs, 7)
 	reportScale(b, e)
 }
 
