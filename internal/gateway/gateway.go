@@ -92,12 +92,9 @@ func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error)
 	resolver := routing.NewResolver(reader, log.With("component", "routing"))
 	g.Broker = newBroker(cfg, awsCfg, now, log, g.Metrics)
 
-	sink, closer, err := AuditSink(cfg, deps.AuditWriter)
+	sink, closer, err := deps.auditSink(cfg)
 	if err != nil {
 		return nil, err
-	}
-	if deps.WrapAudit != nil {
-		sink = deps.WrapAudit(sink)
 	}
 	if closer != nil {
 		g.closers = append(g.closers, closer)

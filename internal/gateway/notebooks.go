@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -71,11 +72,26 @@ func openStore(ctx context.Context, cfg *config.Config, deps Deps) (aws.Config, 
 	return awsCfg, store, err
 }
 
+// closeAll closes every c, reporting what failed: a failed close of an
+// audit file can mean records that never reached it.
 func closeAll(cs []io.Closer) error {
+	var errs []error
 	for _, c := range cs {
-		_ = c.Close()
+		errs = append(errs, c.Close())
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// auditSink is the configured audit sink (AuditSink) as deps decorate it.
+func (d Deps) auditSink(cfg *config.Config) (audit.Sink, io.Closer, error) {
+	sink, closer, err := AuditSink(cfg, d.AuditWriter)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.WrapAudit != nil {
+		sink = d.WrapAudit(sink)
+	}
+	return sink, closer, nil
 }
 
 // withDefaults fills what deps leave out: a logger that discards, the
@@ -99,12 +115,9 @@ func BuildNotebooks(ctx context.Context, cfg *config.Config, deps Deps) (*Notebo
 	if err != nil {
 		return nil, err
 	}
-	sink, closer, err := AuditSink(cfg, deps.AuditWriter)
+	sink, closer, err := deps.auditSink(cfg)
 	if err != nil {
 		return nil, err
-	}
-	if deps.WrapAudit != nil {
-		sink = deps.WrapAudit(sink)
 	}
 	n := &Notebooks{Store: store}
 	if closer != nil {
