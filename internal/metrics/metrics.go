@@ -87,11 +87,7 @@ func (m *Metrics) Launch(kind, outcome string, d time.Duration) {
 // AWSCall observes one AWS operation (all its attempts).
 func (m *Metrics) AWSCall(service, operation string, d time.Duration, err error) {
 	if m != nil {
-		result := "ok"
-		if err != nil {
-			result = "error"
-		}
-		m.awsCall.WithLabelValues(service, operation, result).Observe(d.Seconds())
+		m.awsCall.WithLabelValues(service, operation, result(err)).Observe(d.Seconds())
 	}
 }
 
@@ -112,12 +108,16 @@ func (m *Metrics) Rejected(reason string) {
 // JWKSRefresh counts a key fetch.
 func (m *Metrics) JWKSRefresh(provider string, err error) {
 	if m != nil {
-		result := "ok"
-		if err != nil {
-			result = "error"
-		}
-		m.jwks.WithLabelValues(provider, result).Inc()
+		m.jwks.WithLabelValues(provider, result(err)).Inc()
 	}
+}
+
+// result is the result label of an operation that returned err.
+func result(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
 }
 
 // BreakerOpen records an account's breaker state.
