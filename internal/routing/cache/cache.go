@@ -95,13 +95,11 @@ func New(store routing.Reader, o Options) *Cache {
 	o = o.withDefaults()
 	return &Cache{
 		opts:   o,
-		users:  newTable("routing_user", o.MaxEntries, store.GetUser, cloneUser),
+		users:  newTable("routing_user", o.MaxEntries, store.GetUser, routing.User.Clone),
 		lobs:   newTable("routing_lob", o.MaxEntries, store.GetLOB, routing.LOB.Clone),
 		groups: newTable("routing_group", o.MaxEntries, store.GroupLOBs, slices.Clone[[]string]),
 	}
 }
-
-func cloneUser(u routing.User) routing.User { return u.Clone() }
 
 // GetUser implements routing.Reader.
 func (c *Cache) GetUser(ctx context.Context, name string) (routing.User, error) {

@@ -118,7 +118,7 @@ func update[T any](ctx context.Context, s *Store, k *kind[T], name string, fn fu
 		if !isConditionFailed(err) {
 			return err
 		}
-		s.log.DebugContext(ctx, "routing/dynamodb: concurrent update, retrying", "kind", k.name, "key", name)
+		s.opts.Logger.DebugContext(ctx, "routing/dynamodb: concurrent update, retrying", "kind", k.name, "key", name)
 	}
 	return fmt.Errorf("%s %q: %w (gave up after %d attempts)", k.name, name, routing.ErrConflict, s.opts.MaxAttempts)
 }

@@ -41,7 +41,6 @@ type Store struct {
 	opts     Options
 	api      API
 	region   string
-	log      *slog.Logger
 
 	users  *kind[routing.User]
 	lobs   *kind[routing.LOB]
@@ -69,7 +68,7 @@ func New(awsCfg aws.Config, c Config, d routing.Defaults, opts Options) *Store {
 	if region == "" {
 		region = awsCfg.Region
 	}
-	s := &Store{cfg: c, defaults: d, opts: opts, api: opts.API, region: region, log: opts.Logger}
+	s := &Store{cfg: c, defaults: d, opts: opts, api: opts.API, region: region}
 	if s.api == nil {
 		s.api = ddb.NewFromConfig(awsCfg, func(o *ddb.Options) {
 			o.Region = region
