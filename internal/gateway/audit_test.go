@@ -79,3 +79,28 @@ func TestAuditOutputUnwritable(t *testing.T) {
 		t.Errorf("Build = %v, want an audit.output error", err)
 	}
 }
+
+// A Build that fails after opening the audit file closes it again.
+func TestFailedBuildClosesTheAuditFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	cfg := auditConfig(t, path)
+	// Browser sign-in over plain http to a non-loopback host is refused
+	// by the session manager, after the audit file was opened.
+	cfg.Server.PublicURL = "http://gateway.example.com"
+	cfg.Login = &config.Login{Provider: "corp", ClientID: "web", CookieKeys: []string{"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}
+	if _, err := gateway.Build(context.Background(), cfg, gateway.Deps{AWS: staticAWS()}); err == nil {
+		t.Fatal("Build succeeded; the test needs a failure after the audit file opened")
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the audit file was never opened, so this test proves nothing: %v", err)
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd on this system")
+	}
+	for _, fd := range fds {
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); target == path {
+			t.Fatalf("the audit file is still open (fd %s)", fd.Name())
+		}
+	}
+}

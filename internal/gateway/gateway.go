@@ -68,10 +68,16 @@ func (g *Gateway) Close() error { return closeAll(g.closers) }
 
 // Build wires everything. It does no network I/O: signing keys are
 // fetched on first use, so it may run before an in-process issuer listens.
-func Build(ctx context.Context, cfg *config.Config, deps Deps) (*Gateway, error) {
+func Build(ctx context.Context, cfg *config.Config, deps Deps) (_ *Gateway, err error) {
 	deps = deps.withDefaults()
 	log, now := deps.Logger, deps.Now
 	g := &Gateway{}
+	// A failure after the audit file was opened must not leave it open.
+	defer func() {
+		if err != nil {
+			_ = g.Close()
+		}
+	}()
 	if !cfg.Metrics.Disabled && !deps.NoMetrics {
 		g.Metrics = metrics.New()
 	}
