@@ -3,7 +3,6 @@ package awssim
 import (
 	"context"
 	_ "embed"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -26,17 +25,14 @@ const notebookURLExpiry = 5 * time.Minute
 //go:embed notebook.html
 var notebookHTML string
 
-var notebookTemplate = template.Must(template.New("notebook").Parse(notebookHTML))
+var notebookTemplate = pageTemplate("notebook", notebookHTML)
 
 var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
 // notebookToken is what a presigned notebook URL stands for.
 type notebookToken struct {
-	key                                   notebookKey
-	mintedBy, sessionName, sourceIdentity string
-	expires                               time.Time
-	sessionDuration                       time.Duration
-	used                                  bool
+	key notebookKey
+	presignedURL
 }
 
 // notebookSession is a browser signed in to one instance.
@@ -79,15 +75,11 @@ func (s *Simulator) createPresignedNotebookInstanceURL(_ context.Context, c *cal
 	if in.SessionExpirationDurationInSeconds != nil {
 		sessionFor = time.Duration(*in.SessionExpirationDurationInSeconds) * time.Second
 	}
-	tok := &notebookToken{key: key, mintedBy: p.arn, sessionName: p.sessionName, sourceIdentity: p.sourceIdentity,
-		expires: now.Add(notebookURLExpiry), sessionDuration: sessionFor}
+	tok := &notebookToken{key: key, presignedURL: presignedURL{mintedBy: p.arn, sessionName: p.sessionName,
+		sourceIdentity: p.sourceIdentity, expires: now.Add(notebookURLExpiry), sessionDuration: sessionFor}}
 	token := randomToken()
 	s.mu.Lock()
 	s.pruneLocked(now)
-	if s.notebookTokens == nil {
-		s.notebookTokens = map[string]*notebookToken{}
-		s.notebookSessions = map[string]*notebookSession{}
-	}
 	s.notebookTokens[token] = tok
 	s.mu.Unlock()
 	return createPresignedNotebookURLOutput{AuthorizedUrl: s.notebookHost(key) + "?authToken=" + url.QueryEscape(token)}, nil
@@ -103,23 +95,15 @@ func (s *Simulator) NotebookHandler() http.Handler {
 	return http.HandlerFunc(s.serveNotebook)
 }
 
-type notebookPage struct {
-	Title, Detail string
-	Session       *notebookView
-}
+type notebookPage = simPage[notebookView]
 
 type notebookView struct {
 	Account, Region, Name, Status, InstanceType string
-	SourceIdentity, SessionName, MintedBy       string
-	SignedIn, Expires                           string
+	signInView
 }
 
 func (s *Simulator) serveNotebook(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	h := pageHeaders(w)
 	if r.Method != http.MethodGet {
 		h.Set("Allow", "GET")
 		s.renderNotebook(w, r, http.StatusMethodNotAllowed, notebookPage{Title: "Method not allowed"})
@@ -146,14 +130,9 @@ func (s *Simulator) redeemNotebook(w http.ResponseWriter, r *http.Request, key n
 	now := s.now()
 	s.mu.Lock()
 	tok := s.notebookTokens[token]
-	var problem string
-	switch {
-	case tok == nil || tok.key != key:
-		problem = "This sign-in link is not valid."
-	case tok.used:
-		problem = "This sign-in link was already used. Presigned URLs work only once; ask sagegate for a new one."
-	case !now.Before(tok.expires):
-		problem = "This sign-in link expired. Presigned notebook URLs are valid for 5 minutes only; ask sagegate for a new one."
+	problem := "This sign-in link is not valid."
+	if tok != nil && tok.key == key {
+		problem = tok.refusal(now, "Presigned notebook URLs are valid for 5 minutes only")
 	}
 	if problem != "" {
 		s.mu.Unlock()
@@ -209,8 +188,7 @@ func (s *Simulator) showNotebook(w http.ResponseWriter, r *http.Request, key not
 	}
 	s.renderNotebook(w, r, http.StatusOK, notebookPage{Title: "Jupyter (simulated)", Session: &notebookView{
 		Account: key.account, Region: key.region, Name: key.name, Status: status, InstanceType: itype,
-		SourceIdentity: sess.sourceIdentity, SessionName: sess.sessionName, MintedBy: sess.mintedBy,
-		SignedIn: sess.signedIn.UTC().Format(time.RFC3339), Expires: sess.expires.UTC().Format(time.RFC3339),
+		signInView: newSignInView(sess.mintedBy, sess.sessionName, sess.sourceIdentity, sess.signedIn, sess.expires),
 	}})
 }
 
@@ -222,9 +200,6 @@ func cmp0(s, alt string) string {
 }
 
 func (s *Simulator) renderNotebook(w http.ResponseWriter, r *http.Request, status int, page notebookPage) {
-	if page.Detail == "" && page.Session == nil {
-		page.Detail = page.Title
-	}
 	s.renderPage(w, r, status, notebookTemplate, page)
 }
 

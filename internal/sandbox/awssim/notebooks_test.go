@@ -275,6 +275,16 @@ func TestPresignedNotebookURL(t *testing.T) {
 	if r := get(t, e.browser(t), late); r.status != http.StatusForbidden || !strings.Contains(r.body, "expired") {
 		t.Errorf("after 5 minutes: %d %s", r.status, r.body)
 	}
+	// A token opens only the instance it was minted for, and a made-up
+	// one opens nothing.
+	for name, u := range map[string]string{
+		"another instance's token": strings.Replace(mint("nb-alice", nil), "/nb-alice?", "/nb-other?", 1),
+		"made-up token":            e.notebookBase + "/" + acctA + "/us-east-1/nb-alice?authToken=bogus",
+	} {
+		if r := get(t, e.browser(t), u); r.status != http.StatusForbidden || !strings.Contains(r.body, "not valid") {
+			t.Errorf("%s: %d %s", name, r.status, r.body)
+		}
+	}
 	// A stopped instance signs in but has nothing to show.
 	redeem = get(t, browser, mint("nb-stopped", nil))
 	if stopped := get(t, browser, e.srv.URL+redeem.header.Get("Location")); stopped.status != http.StatusServiceUnavailable || !strings.Contains(stopped.body, "is stopped") {

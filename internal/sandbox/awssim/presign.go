@@ -29,15 +29,34 @@ type createPresignedDomainURLOutput struct {
 	AuthorizedUrl string `json:"AuthorizedUrl"`
 }
 
-// studioToken is what a presigned URL stands for: who minted it, for which
-// profile, and until when it may be opened.
+// presignedURL is what the token of every presigned URL (Studio, notebook)
+// holds: who minted it, how long the session it opens lasts, and that it
+// signs in once, until it expires.
+type presignedURL struct {
+	mintedBy, sessionName, sourceIdentity string
+	expires                               time.Time
+	sessionDuration                       time.Duration
+	used                                  bool
+}
+
+// refusal says why the URL cannot sign in at now, or "" when it can.
+// validFor tells people how long such URLs last.
+func (u *presignedURL) refusal(now time.Time, validFor string) string {
+	switch {
+	case u.used:
+		return "This sign-in link was already used. Presigned URLs work only once; ask sagegate for a new one."
+	case !now.Before(u.expires):
+		return "This sign-in link expired. " + validFor + "; ask sagegate for a new one."
+	}
+	return ""
+}
+
+// studioToken is what a presigned Studio URL stands for: which profile
+// it opens, and how.
 type studioToken struct {
 	domainID, domainName, accountID, region string
 	profile, space, landingURI, landingPath string
-	mintedBy, sessionName, sourceIdentity   string
-	expires                                 time.Time
-	sessionDuration                         time.Duration
-	used                                    bool
+	presignedURL
 }
 
 func (s *Simulator) createPresignedDomainURL(_ context.Context, c *call, p *principal, in *createPresignedDomainURLInput) (any, *apiError) {
@@ -103,18 +122,20 @@ func (s *Simulator) createPresignedDomainURL(_ context.Context, c *call, p *prin
 		sessionFor = time.Duration(*in.SessionExpirationDurationInSeconds) * time.Second
 	}
 	tok := &studioToken{
-		domainID:        d.ID,
-		domainName:      d.Name,
-		accountID:       d.accountID,
-		region:          d.Region,
-		profile:         *in.UserProfileName,
-		space:           deref(in.SpaceName),
-		landingURI:      deref(in.LandingUri),
-		landingPath:     landingPath(deref(in.LandingUri)),
-		mintedBy:        p.arn,
-		sessionName:     p.sessionName,
-		sourceIdentity:  p.sourceIdentity,
-		sessionDuration: sessionFor,
+		domainID:    d.ID,
+		domainName:  d.Name,
+		accountID:   d.accountID,
+		region:      d.Region,
+		profile:     *in.UserProfileName,
+		space:       deref(in.SpaceName),
+		landingURI:  deref(in.LandingUri),
+		landingPath: landingPath(deref(in.LandingUri)),
+		presignedURL: presignedURL{
+			mintedBy:        p.arn,
+			sessionName:     p.sessionName,
+			sourceIdentity:  p.sourceIdentity,
+			sessionDuration: sessionFor,
+		},
 	}
 	token := s.mintStudioToken(tok, expiresIn)
 	return createPresignedDomainURLOutput{

@@ -15,10 +15,20 @@ import (
 // cares: a presigned URL signs in exactly once and only until it expires,
 // and the session that follows is bound to one domain.
 
+//go:embed page.html
+var pageHTML string
+
 //go:embed studio.html
 var studioHTML string
 
-var studioTemplate = template.Must(template.New("studio").Parse(studioHTML))
+var studioTemplate = pageTemplate("studio", studioHTML)
+
+// pageTemplate is page.html, the layout every simulated page shares, with
+// the blocks one kind of page fills in ("header-colours", "banner" and
+// "session", which opens the <dl> that the layout's sign-in rows close).
+func pageTemplate(name, blocks string) *template.Template {
+	return template.Must(template.Must(template.New(name).Parse(pageHTML)).Parse(blocks))
+}
 
 // studioSession is a signed-in browser, created by redeeming a token.
 type studioSession struct {
@@ -27,16 +37,31 @@ type studioSession struct {
 	expires  time.Time
 }
 
-type studioPage struct {
-	Title   string
-	Detail  string
-	Session *studioView
+// simPage is what page.html shows: a signed-in session, or else an error
+// titled Title (with Detail, when there is more to say).
+type simPage[V any] struct {
+	Title, Detail string
+	Session       *V
 }
+
+// signInView is the part of a signed-in page that every kind shares.
+type signInView struct {
+	SourceIdentity, SessionName, MintedBy, SignedIn, Expires string
+}
+
+func newSignInView(mintedBy, sessionName, sourceIdentity string, signedIn, expires time.Time) signInView {
+	return signInView{
+		SourceIdentity: sourceIdentity, SessionName: sessionName, MintedBy: mintedBy,
+		SignedIn: signedIn.UTC().Format(time.RFC3339), Expires: expires.UTC().Format(time.RFC3339),
+	}
+}
+
+type studioPage = simPage[studioView]
 
 type studioView struct {
 	Account, Region, DomainID, DomainName, UserProfile, Space string
-	App, LandingURI, SourceIdentity, SessionName, MintedBy    string
-	SignedIn, Expires                                         string
+	App, LandingURI                                           string
+	signInView
 }
 
 // StudioHandler serves the simulated Studio below StudioBaseURL's path. It
@@ -49,13 +74,7 @@ func (s *Simulator) StudioHandler() http.Handler {
 }
 
 func (s *Simulator) serveStudio(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	// A Studio page and its redirect carry session state: never cache them,
-	// and never leak the token-bearing URL through Referer.
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	h := pageHeaders(w)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")
 		s.renderStudio(w, r, http.StatusMethodNotAllowed, studioPage{Title: "Method not allowed"})
@@ -93,14 +112,9 @@ func (s *Simulator) redeem(w http.ResponseWriter, r *http.Request, domainID stri
 
 	s.mu.Lock()
 	tok := s.tokens[token]
-	var problem string
-	switch {
-	case token == "" || tok == nil || tok.domainID != domainID:
-		problem = "This sign-in link is not valid."
-	case tok.used:
-		problem = "This sign-in link was already used. Presigned URLs work only once; ask sagegate for a new one."
-	case !now.Before(tok.expires):
-		problem = "This sign-in link expired. Presigned URLs are valid for a few minutes only; ask sagegate for a new one."
+	problem := "This sign-in link is not valid."
+	if token != "" && tok != nil && tok.domainID == domainID {
+		problem = tok.refusal(now, "Presigned URLs are valid for a few minutes only")
 	}
 	if problem != "" {
 		s.mu.Unlock()
@@ -154,27 +168,32 @@ func (s *Simulator) showApp(w http.ResponseWriter, r *http.Request, domainID, ap
 		return
 	}
 	s.renderStudio(w, r, http.StatusOK, studioPage{Title: "SageMaker Studio (simulated)", Session: &studioView{
-		Account:        sess.accountID,
-		Region:         sess.region,
-		DomainID:       sess.domainID,
-		DomainName:     sess.domainName,
-		UserProfile:    sess.profile,
-		Space:          sess.space,
-		App:            "/" + app,
-		LandingURI:     sess.landingURI,
-		SourceIdentity: sess.sourceIdentity,
-		SessionName:    sess.sessionName,
-		MintedBy:       sess.mintedBy,
-		SignedIn:       sess.signedIn.UTC().Format(time.RFC3339),
-		Expires:        sess.expires.UTC().Format(time.RFC3339),
+		Account:     sess.accountID,
+		Region:      sess.region,
+		DomainID:    sess.domainID,
+		DomainName:  sess.domainName,
+		UserProfile: sess.profile,
+		Space:       sess.space,
+		App:         "/" + app,
+		LandingURI:  sess.landingURI,
+		signInView:  newSignInView(sess.mintedBy, sess.sessionName, sess.sourceIdentity, sess.signedIn, sess.expires),
 	}})
 }
 
 func (s *Simulator) renderStudio(w http.ResponseWriter, r *http.Request, status int, page studioPage) {
-	if page.Detail == "" && page.Session == nil {
-		page.Detail = page.Title
-	}
 	s.renderPage(w, r, status, studioTemplate, page)
+}
+
+// pageHeaders sets the headers of every simulated page and redirect. They
+// carry session state: never cache them, and never leak the token-bearing
+// URL through Referer.
+func pageHeaders(w http.ResponseWriter) http.Header {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	return h
 }
 
 // renderPage renders a simulated page (Studio, a notebook) fully before
