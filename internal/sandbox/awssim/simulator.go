@@ -177,6 +177,9 @@ func New(opts Options) *Simulator {
 		sessions:       make(map[string]*session),
 		tokens:         make(map[string]*studioToken),
 		studioSessions: make(map[string]*studioSession),
+
+		notebookTokens:   make(map[string]*notebookToken),
+		notebookSessions: make(map[string]*notebookSession),
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -157,31 +158,11 @@ func (s *Simulator) pruneLocked(now time.Time) {
 		return
 	}
 	s.lastPrune = now
-	for k, v := range s.sessions {
-		if now.Sub(v.expires) > expiredRetention {
-			delete(s.sessions, k)
-		}
-	}
-	for k, v := range s.tokens {
-		if now.Sub(v.expires) > expiredRetention {
-			delete(s.tokens, k)
-		}
-	}
-	for k, v := range s.studioSessions {
-		if now.Sub(v.expires) > expiredRetention {
-			delete(s.studioSessions, k)
-		}
-	}
-	for k, v := range s.notebookTokens {
-		if now.Sub(v.expires) > expiredRetention {
-			delete(s.notebookTokens, k)
-		}
-	}
-	for k, v := range s.notebookSessions {
-		if now.Sub(v.expires) > expiredRetention {
-			delete(s.notebookSessions, k)
-		}
-	}
+	maps.DeleteFunc(s.sessions, func(_ string, v *session) bool { return now.Sub(v.expires) > expiredRetention })
+	maps.DeleteFunc(s.tokens, func(_ string, v *studioToken) bool { return now.Sub(v.expires) > expiredRetention })
+	maps.DeleteFunc(s.studioSessions, func(_ string, v *studioSession) bool { return now.Sub(v.expires) > expiredRetention })
+	maps.DeleteFunc(s.notebookTokens, func(_ string, v *notebookToken) bool { return now.Sub(v.expires) > expiredRetention })
+	maps.DeleteFunc(s.notebookSessions, func(_ string, v *notebookSession) bool { return now.Sub(v.expires) > expiredRetention })
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
