@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -139,34 +138,17 @@ func newDevToken() *cobra.Command {
 	return cmd
 }
 
-// devToken uses the password grant of the running sandbox's issuer: the
-// signing key lives in that process, so the token must come from it.
+// devToken asks the running sandbox's issuer: the signing key lives in
+// that process, so the token must come from it.
 func devToken(cmd *cobra.Command, addr, user string) (string, error) {
-	form := url.Values{
-		"grant_type": {"password"}, "username": {user}, "password": {"demo"},
-		"client_id": {sandbox.ClientID}, "scope": {"openid email profile"},
-	}
 	client := &http.Client{Timeout: 10 * time.Second}
-	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, "http://"+addr+"/dev/oidc/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := client.Do(req)
-	if err != nil {
+	tok, err := sandbox.DemoToken(cmd.Context(), client, "http://"+addr, user)
+	var refused *sandbox.TokenRefusedError
+	switch {
+	case errors.As(err, &refused):
+		return "", fmt.Errorf("token for %q %w", user, err)
+	case err != nil:
 		return "", fmt.Errorf("is `sagegate dev` running on %s? %w", addr, err)
 	}
-	defer resp.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
-		return "", fmt.Errorf("unexpected answer from %s: %s", addr, resp.Status)
-	}
-	if resp.StatusCode != http.StatusOK || body.AccessToken == "" {
-		return "", fmt.Errorf("token refused for %q: %s %s", user, body.Error, body.Description)
-	}
-	return body.AccessToken, nil
+	return tok, nil
 }

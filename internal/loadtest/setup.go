@@ -3,12 +3,11 @@ package loadtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/sagegate/sagegate/internal/routing"
@@ -48,29 +47,16 @@ func parallel(ctx context.Context, n int, users []*user, fn func(context.Context
 // password grant.
 func fetchTokens(ctx context.Context, cfg *Config, m *model) error {
 	return parallel(ctx, cfg.Concurrency, m.users, func(ctx context.Context, u *user) error {
-		form := url.Values{
-			"grant_type": {"password"}, "username": {u.name}, "password": {"demo"},
-			"client_id": {sandbox.ClientID}, "scope": {"openid email profile"},
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.Target+"/dev/oidc/token", strings.NewReader(form.Encode()))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := cfg.HTTPClient.Do(req)
-		if err != nil {
+		tok, err := sandbox.DemoToken(ctx, cfg.HTTPClient, cfg.Target, u.name)
+		var refused *sandbox.TokenRefusedError
+		switch {
+		case errors.As(err, &refused):
+			return fmt.Errorf("token for %s %w (was the target started with --demo-users %d --demo-lobs %d?)",
+				u.name, err, cfg.Population.Users, cfg.Population.LOBs)
+		case err != nil:
 			return fmt.Errorf("token for %s: %w (is `sagegate dev` running at %s?)", u.name, err, cfg.Target)
 		}
-		defer resp.Body.Close()
-		var body struct {
-			AccessToken string `json:"access_token"`
-			Error       string `json:"error"`
-		}
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil || body.AccessToken == "" {
-			return fmt.Errorf("token for %s refused: %s %s (was the target started with --demo-users %d --demo-lobs %d?)",
-				u.name, resp.Status, body.Error, cfg.Population.Users, cfg.Population.LOBs)
-		}
-		u.token = body.AccessToken
+		u.token = tok
 		return nil
 	})
 }

@@ -2,10 +2,7 @@ package sandbox
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -15,19 +12,11 @@ import (
 // tokenFor gets an access token from the sandbox's issuer by password grant.
 func tokenFor(t *testing.T, dev *Dev, user string) string {
 	t.Helper()
-	resp, err := http.PostForm(dev.URL+"/dev/oidc/token", url.Values{
-		"grant_type": {"password"}, "username": {user}, "password": {"demo"}, "client_id": {ClientID},
-	})
+	tok, err := DemoToken(context.Background(), http.DefaultClient, dev.URL, user)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("token for %s: %v", user, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`"access_token":"([^"]+)"`).FindStringSubmatch(string(b))
-	if m == nil {
-		t.Fatalf("token for %s: %s %s", user, resp.Status, b)
-	}
-	return m[1]
+	return tok
 }
 
 // launch asks for user's Studio with a bearer token, without following
