@@ -167,64 +167,56 @@ func routesPutUser(e *routesEnv) *cobra.Command {
 }
 
 func routesPutLOB(e *routesEnv) *cobra.Command {
+	// Each flag is bound to a field of l and registered with the copy that
+	// replaces that field, so that a flag cannot be added and forgotten.
 	var l routing.LOB
-	var session, lifetime time.Duration
+	replace := map[string]func(cur *routing.LOB){}
 	cmd := e.command("put-lob LOB", "Create or update a LOB; only the flags given change", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, s routing.Store, args []string) error {
-			f := cmd.Flags()
 			created, err := admin.PutLOB(cmd.Context(), s, args[0], func(cur *routing.LOB) {
 				// Each flag given replaces its field; the rest stay.
-				f.Visit(func(fl *pflag.Flag) {
-					switch fl.Name {
-					case "account":
-						cur.AccountID = l.AccountID
-					case "region":
-						cur.Region = l.Region
-					case "domain":
-						cur.DomainID = l.DomainID
-					case "role":
-						cur.RoleARN = l.RoleARN
-					case "external-id":
-						cur.ExternalID = l.ExternalID
-					case "profile-rule":
-						cur.ProfileRule = l.ProfileRule
-					case "session-duration":
-						cur.SessionDuration = routing.Duration(session)
-					case "url-lifetime":
-						cur.URLLifetime = routing.Duration(lifetime)
-					case "space":
-						cur.Space = l.Space
-					case "private-space":
-						cur.PrivateSpace = l.PrivateSpace
-					case "landing-uri":
-						cur.LandingURI = l.LandingURI
-					case "label":
-						cur.Label = l.Label
-					case "jit-profiles":
-						cur.JITProfiles = l.JITProfiles
-					case "execution-role":
-						cur.ExecutionRole = l.ExecutionRole
+				cmd.Flags().Visit(func(fl *pflag.Flag) {
+					if r := replace[fl.Name]; r != nil {
+						r(cur)
 					}
 				})
 			})
 			return reportPut(cmd.OutOrStdout(), "LOB", args[0], created, err)
 		})
 	f := cmd.Flags()
-	f.StringVar(&l.AccountID, "account", "", "AWS account id (12 digits)")
-	f.StringVar(&l.Region, "region", "", "region of the Studio domain (default: aws.region)")
-	f.StringVar(&l.DomainID, "domain", "", "Studio domain id (empty: discover the one InService domain)")
-	f.StringVar(&l.RoleARN, "role", "", "access role ARN or name (default: routing.defaultRole)")
-	f.StringVar(&l.ExternalID, "external-id", "", "external id the access role's trust policy requires")
-	f.StringVar(&l.ProfileRule, "profile-rule", "", "username to profile name: sanitized, username or email-local")
-	f.DurationVar(&session, "session-duration", 0, "Studio session length (30m..12h)")
-	f.DurationVar(&lifetime, "url-lifetime", 0, "presigned URL lifetime (5s..5m)")
-	f.StringVar(&l.Space, "space", "", "shared space to open")
-	f.BoolVar(&l.PrivateSpace, "private-space", false, "open each person's private space, named like their profile")
-	f.StringVar(&l.LandingURI, "landing-uri", "", "studio::<path> or app:<App>:<path>")
-	f.StringVar(&l.Label, "label", "", "name shown to people")
-	f.BoolVar(&l.JITProfiles, "jit-profiles", false, "create missing user profiles on first launch")
-	f.StringVar(&l.ExecutionRole, "execution-role", "", "execution role ARN of profiles created just in time")
+	str := func(name string, field func(*routing.LOB) *string, usage string) {
+		f.StringVar(field(&l), name, "", usage)
+		replace[name] = copyField(field, &l)
+	}
+	boolean := func(name string, field func(*routing.LOB) *bool, usage string) {
+		f.BoolVar(field(&l), name, false, usage)
+		replace[name] = copyField(field, &l)
+	}
+	duration := func(name string, field func(*routing.LOB) *routing.Duration, usage string) {
+		f.DurationVar((*time.Duration)(field(&l)), name, 0, usage)
+		replace[name] = copyField(field, &l)
+	}
+	str("account", func(l *routing.LOB) *string { return &l.AccountID }, "AWS account id (12 digits)")
+	str("region", func(l *routing.LOB) *string { return &l.Region }, "region of the Studio domain (default: aws.region)")
+	str("domain", func(l *routing.LOB) *string { return &l.DomainID }, "Studio domain id (empty: discover the one InService domain)")
+	str("role", func(l *routing.LOB) *string { return &l.RoleARN }, "access role ARN or name (default: routing.defaultRole)")
+	str("external-id", func(l *routing.LOB) *string { return &l.ExternalID }, "external id the access role's trust policy requires")
+	str("profile-rule", func(l *routing.LOB) *string { return &l.ProfileRule }, "username to profile name: sanitized, username or email-local")
+	duration("session-duration", func(l *routing.LOB) *routing.Duration { return &l.SessionDuration }, "Studio session length (30m..12h)")
+	duration("url-lifetime", func(l *routing.LOB) *routing.Duration { return &l.URLLifetime }, "presigned URL lifetime (5s..5m)")
+	str("space", func(l *routing.LOB) *string { return &l.Space }, "shared space to open")
+	boolean("private-space", func(l *routing.LOB) *bool { return &l.PrivateSpace }, "open each person's private space, named like their profile")
+	str("landing-uri", func(l *routing.LOB) *string { return &l.LandingURI }, "studio::<path> or app:<App>:<path>")
+	str("label", func(l *routing.LOB) *string { return &l.Label }, "name shown to people")
+	boolean("jit-profiles", func(l *routing.LOB) *bool { return &l.JITProfiles }, "create missing user profiles on first launch")
+	str("execution-role", func(l *routing.LOB) *string { return &l.ExecutionRole }, "execution role ARN of profiles created just in time")
 	return cmd
+}
+
+// copyField returns what copies one field, picked by field, from a LOB
+// into another.
+func copyField[T any](field func(*routing.LOB) *T, from *routing.LOB) func(*routing.LOB) {
+	return func(to *routing.LOB) { *field(to) = *field(from) }
 }
 
 func routesPutGroup(e *routesEnv) *cobra.Command {
