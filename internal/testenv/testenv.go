@@ -23,7 +23,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -49,22 +48,17 @@ func Missing(t testing.TB, format string, args ...any) {
 	t.Skipf("testenv: %s", msg)
 }
 
-var (
-	rootOnce sync.Once
-	rootDir  string
-	rootErr  error
-)
-
 // RepoRoot returns the directory holding the module's go.mod, found by
 // walking up from the working directory (go test runs each package in its
-// own directory, so the depth varies).
+// own directory, so the depth varies). The walk is a few stat calls, too
+// cheap to cache in package state.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	rootOnce.Do(func() { rootDir, rootErr = findRepoRoot() })
-	if rootErr != nil {
-		t.Fatalf("testenv: %v", rootErr)
+	dir, err := findRepoRoot()
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
 	}
-	return rootDir
+	return dir
 }
 
 func findRepoRoot() (string, error) {
