@@ -150,6 +150,13 @@ func (s *Simulator) domainsInRegion(accountID, region string) []*domain {
 // into "invalid" and hide the real cause from the client under test.
 const expiredRetention = 24 * time.Hour
 
+// urlRetention is the same for presigned-URL tokens, which live 5 minutes
+// at most and are minted by the thousand per second under a load test (and
+// mostly never opened): kept a day, they grew memory by gigabytes an hour.
+// A URL opened more than this after it expired is answered "not valid"
+// instead of "expired".
+const urlRetention = 15 * time.Minute
+
 // pruneLocked drops what expired more than expiredRetention ago. It runs at
 // most every 30 simulated seconds so that minting stays O(1) amortised
 // under load. Callers hold s.mu.
@@ -159,9 +166,9 @@ func (s *Simulator) pruneLocked(now time.Time) {
 	}
 	s.lastPrune = now
 	maps.DeleteFunc(s.sessions, func(_ string, v *session) bool { return now.Sub(v.expires) > expiredRetention })
-	maps.DeleteFunc(s.tokens, func(_ string, v *studioToken) bool { return now.Sub(v.expires) > expiredRetention })
+	maps.DeleteFunc(s.tokens, func(_ string, v *studioToken) bool { return now.Sub(v.expires) > urlRetention })
 	maps.DeleteFunc(s.studioSessions, func(_ string, v *studioSession) bool { return now.Sub(v.expires) > expiredRetention })
-	maps.DeleteFunc(s.notebookTokens, func(_ string, v *notebookToken) bool { return now.Sub(v.expires) > expiredRetention })
+	maps.DeleteFunc(s.notebookTokens, func(_ string, v *notebookToken) bool { return now.Sub(v.expires) > urlRetention })
 	maps.DeleteFunc(s.notebookSessions, func(_ string, v *notebookSession) bool { return now.Sub(v.expires) > expiredRetention })
 }
 

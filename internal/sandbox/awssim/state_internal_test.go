@@ -18,7 +18,7 @@ func TestPruneDropsWhatExpiredLongAgo(t *testing.T) {
 		s.notebookSessions[key] = &notebookSession{expires: expires}
 	}
 	put("old", start)
-	put("recent", start.Add(time.Hour))
+	put("recent", start.Add(expiredRetention)) // expired 1s before the prune
 	sizes := func() []int {
 		return []int{len(s.sessions), len(s.tokens), len(s.studioSessions), len(s.notebookTokens), len(s.notebookSessions)}
 	}
@@ -43,5 +43,28 @@ func TestPruneDropsWhatExpiredLongAgo(t *testing.T) {
 	s.pruneLocked(now.Add(30 * time.Second))
 	if len(s.sessions) != 1 {
 		t.Fatalf("not pruned after 30s: %d sessions, want 1", len(s.sessions))
+	}
+}
+
+// Presigned-URL tokens go soon after they expire; credentials stay for
+// the day so expired sessions keep their precise answer.
+func TestPruneDropsURLTokensSoon(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := New(Options{Now: func() time.Time { return start }})
+	s.tokens["url"] = &studioToken{presignedURL: presignedURL{expires: start}}
+	s.notebookTokens["url"] = &notebookToken{presignedURL: presignedURL{expires: start}}
+	s.sessions["creds"] = &session{expires: start}
+
+	s.pruneLocked(start.Add(urlRetention - time.Second))
+	if len(s.tokens) != 1 || len(s.notebookTokens) != 1 {
+		t.Fatal("URL tokens dropped before urlRetention")
+	}
+	s.lastPrune = time.Time{}
+	s.pruneLocked(start.Add(urlRetention + time.Second))
+	if len(s.tokens) != 0 || len(s.notebookTokens) != 0 {
+		t.Errorf("URL tokens kept past urlRetention: %d studio, %d notebook", len(s.tokens), len(s.notebookTokens))
+	}
+	if len(s.sessions) != 1 {
+		t.Error("expired credentials dropped long before expiredRetention")
 	}
 }
