@@ -64,8 +64,13 @@ func (a *account) acquire(ctx context.Context, wait time.Duration) (func(), erro
 	}
 }
 
-// guard runs call under the account's slot and breaker.
-func (b *Broker) guard(ctx context.Context, accountID string, call func() error) error {
+// guard runs one AWS call (retries included) under the account's slot and
+// breaker; judge tells the breaker what its error says about the account.
+// It covers a single call, never the waits between calls: a launch whose
+// profile is being created must not hold a slot (or the breaker's one
+// probe) while it polls, or a burst of new people would turn everyone
+// else in the account away.
+func (b *Broker) guard(ctx context.Context, accountID string, judge func(context.Context, error) outcome, call func() error) error {
 	a := b.account(accountID)
 	release, err := a.acquire(ctx, b.opts.QueueWait)
 	if err != nil {
@@ -81,7 +86,7 @@ func (b *Broker) guard(ctx context.Context, accountID string, call func() error)
 		return pe
 	}
 	err = call()
-	if a.breaker.record(classify(ctx, err)) {
+	if a.breaker.record(judge(ctx, err)) {
 		b.log.WarnContext(ctx, "circuit opened: AWS keeps failing for account", "account", accountID, "cooldown", b.opts.BreakerCooldown, "err", err)
 	}
 	b.opts.Metrics.BreakerOpen(accountID, a.breaker.open())

@@ -208,33 +208,28 @@ func staticCreds(creds aws.Credentials) func(*sagemaker.Options) {
 	return func(o *sagemaker.Options) { o.Credentials = credentials.StaticCredentialsProvider{Value: creds} }
 }
 
-// timed runs one SageMaker call under the per-call timeout (retries
-// included) and reports it to the metrics.
-func timed[Out any](ctx context.Context, b *Broker, op string, fn func(context.Context) (Out, error)) (Out, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
-	defer cancel()
-	start := time.Now()
-	out, err := fn(ctx)
-	b.opts.Metrics.AWSCall("sagemaker", op, time.Since(start), err)
+// timed runs one SageMaker call in accountID under the account's guard and
+// the per-call timeout (retries included), and reports it to the metrics.
+func timed[Out any](ctx context.Context, b *Broker, accountID, op string, fn func(context.Context) (Out, error)) (Out, error) {
+	var out Out
+	err := b.guard(ctx, accountID, classify, func() error {
+		ctx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
+		defer cancel()
+		start := time.Now()
+		var err error
+		out, err = fn(ctx)
+		b.opts.Metrics.AWSCall("sagemaker", op, time.Since(start), err)
+		return err
+	})
 	return out, err
 }
 
-// Launch mints a presigned Studio URL for p into t, under the account's
-// concurrency cap and circuit breaker.
-func (b *Broker) Launch(ctx context.Context, p *identity.Principal, t routing.Target) (Result, error) {
-	var res Result
-	err := b.guard(ctx, t.AccountID, func() error {
-		var err error
-		res, err = b.launch(ctx, p, t)
-		return err
-	})
-	return res, err
-}
-
 // credentials returns p's assumed-role credentials for t's access role.
+// An AssumeRole it has to wait for runs under t's account guard; the
+// background refresh (refresh.go) does not, as no person waits on it.
 func (b *Broker) credentials(ctx context.Context, p *identity.Principal, t routing.Target) (aws.Credentials, credKey, bool, error) {
-	key := credKey{role: t.RoleARN, externalID: t.ExternalID, user: p.Username}
-	creds, cached, err := b.creds.get(ctx, key, b.assume)
+	key := credKey{role: t.RoleARN, externalID: t.ExternalID, user: p.Username, account: t.AccountID}
+	creds, cached, err := b.creds.get(ctx, key, b.assumeGuarded)
 	if cached {
 		b.opts.Metrics.Cache("credentials", "hit")
 	} else {
@@ -246,7 +241,10 @@ func (b *Broker) credentials(ctx context.Context, p *identity.Principal, t routi
 	return creds, key, cached, nil
 }
 
-func (b *Broker) launch(ctx context.Context, p *identity.Principal, t routing.Target) (Result, error) {
+// Launch mints a presigned Studio URL for p into t. Each AWS call on the
+// way runs under the account's concurrency cap and circuit breaker
+// (guard); waiting for a new profile to be ready holds neither.
+func (b *Broker) Launch(ctx context.Context, p *identity.Principal, t routing.Target) (Result, error) {
 	creds, key, cached, err := b.credentials(ctx, p, t)
 	if err != nil {
 		return Result{}, err
@@ -276,7 +274,7 @@ func (b *Broker) launch(ctx context.Context, p *identity.Principal, t routing.Ta
 		in.LandingUri = aws.String(t.LandingURI)
 	}
 	minted := b.opts.Now()
-	out, err := timed(ctx, b, "CreatePresignedDomainUrl", func(ctx context.Context) (*sagemaker.CreatePresignedDomainUrlOutput, error) {
+	out, err := timed(ctx, b, t.AccountID, "CreatePresignedDomainUrl", func(ctx context.Context) (*sagemaker.CreatePresignedDomainUrlOutput, error) {
 		return b.sageMaker(t.AccountID, t.Region).CreatePresignedDomainUrl(ctx, in, staticCreds(creds))
 	})
 	if err != nil {
@@ -294,6 +292,18 @@ func (b *Broker) launch(ctx context.Context, p *identity.Principal, t routing.Ta
 		return Result{}, mapAWSError(ctx, fmt.Errorf("CreatePresignedDomainUrl returned no URL"), stepPresign, t)
 	}
 	return Result{URL: *out.AuthorizedUrl, ExpiresAt: minted.Add(lifetime), CredentialsCached: cached}, nil
+}
+
+// assumeGuarded is assume under the guard of k's account, for the
+// AssumeRole calls a person waits for.
+func (b *Broker) assumeGuarded(ctx context.Context, k credKey) (aws.Credentials, error) {
+	var creds aws.Credentials
+	err := b.guard(ctx, k.account, classifySTS, func() error {
+		var err error
+		creds, err = b.assume(ctx, k)
+		return err
+	})
+	return creds, err
 }
 
 // assume calls STS for the session k names: k's user as SourceIdentity and

@@ -15,9 +15,14 @@ import (
 // across people would misattribute CloudTrail records.
 type credKey struct {
 	role, externalID, user string
+	// account is the target's account, whose guard an AssumeRole that a
+	// launch waits for runs under (assumeGuarded).
+	account string
 }
 
-func (k credKey) String() string { return k.role + "\x00" + k.externalID + "\x00" + k.user }
+func (k credKey) String() string {
+	return k.account + "\x00" + k.role + "\x00" + k.externalID + "\x00" + k.user
+}
 
 type credEntry struct {
 	creds      aws.Credentials

@@ -75,7 +75,7 @@ func (b *Broker) listDomains(ctx context.Context, t routing.Target, creds aws.Cr
 	var inService, others []string
 	in := &sagemaker.ListDomainsInput{MaxResults: aws.Int32(100)}
 	for {
-		out, err := studioCall(ctx, b, "ListDomains", c.ListDomains, in, creds)
+		out, err := studioCall(ctx, b, t.AccountID, "ListDomains", c.ListDomains, in, creds)
 		if err != nil {
 			return "", studioError(ctx, err, "listing the Studio domains", "sagemaker:ListDomains", t)
 		}
@@ -128,7 +128,7 @@ func (b *Broker) Domain(ctx context.Context, p *identity.Principal, t routing.Ta
 	if err != nil {
 		return Domain{}, err
 	}
-	out, err := studioCall(ctx, b, "DescribeDomain", c.DescribeDomain, &sagemaker.DescribeDomainInput{DomainId: aws.String(d.ID)}, creds)
+	out, err := studioCall(ctx, b, t.AccountID, "DescribeDomain", c.DescribeDomain, &sagemaker.DescribeDomainInput{DomainId: aws.String(d.ID)}, creds)
 	if err != nil {
 		return Domain{}, studioError(ctx, err, "describing domain "+d.ID, "sagemaker:DescribeDomain", t)
 	}
@@ -150,7 +150,7 @@ func (b *Broker) UserProfiles(ctx context.Context, p *identity.Principal, t rout
 	profiles := map[string]string{}
 	in := &sagemaker.ListUserProfilesInput{DomainIdEquals: aws.String(domainID), MaxResults: aws.Int32(100)}
 	for {
-		out, err := studioCall(ctx, b, "ListUserProfiles", c.ListUserProfiles, in, creds)
+		out, err := studioCall(ctx, b, t.AccountID, "ListUserProfiles", c.ListUserProfiles, in, creds)
 		if err != nil {
 			return nil, studioError(ctx, err, "listing the user profiles of domain "+domainID, "sagemaker:ListUserProfiles", t)
 		}

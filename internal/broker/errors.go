@@ -49,6 +49,18 @@ func apiCode(err error) (string, string) {
 	return "", ""
 }
 
+// classifySTS is classify for AssumeRole. STS answering says nothing about
+// the account's SageMaker endpoint, so a success (or refusal) is neutral:
+// it must not reset the count of failing presigns, or a burst of people
+// without cached credentials would keep the breaker from ever opening. A
+// failing STS still counts.
+func classifySTS(ctx context.Context, err error) outcome {
+	if o := classify(ctx, err); o != healthy {
+		return o
+	}
+	return neutral
+}
+
 // classify tells the breaker what an AWS error says about the account.
 func classify(ctx context.Context, err error) outcome {
 	if err == nil {
@@ -86,6 +98,11 @@ func rejectedCredentials(err error) bool {
 // messages name what an operator must check (the role, the domain) and
 // never echo credentials or URLs.
 func mapAWSError(ctx context.Context, err error, s step, t routing.Target) error {
+	var pe *problem.Error
+	if errors.As(err, &pe) {
+		// Already meant for a person: the account's guard refused the call.
+		return err
+	}
 	if pe := transient(ctx, err, doing(s), t); pe != nil {
 		return pe
 	}

@@ -129,24 +129,22 @@ func (b *Broker) ssmClient(t routing.Target) SSMAPI {
 	return c
 }
 
-// notebookCall runs fn with t's client and p's credentials, under the
-// account's guard, mapping its failure for a person.
+// notebookCall runs fn with t's client and p's credentials, mapping its
+// failure for a person. Each AWS call fn makes is guarded (timed).
 func notebookCall(ctx context.Context, b *Broker, p *identity.Principal, t routing.Target, action, permission string,
 	fn func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error) error {
 	c, err := b.notebookClient(t)
 	if err != nil {
 		return err
 	}
-	return b.guard(ctx, t.AccountID, func() error {
-		creds, _, _, err := b.credentials(ctx, p, t)
-		if err != nil {
-			return err
-		}
-		if err := fn(ctx, c, creds); err != nil {
-			return notebookError(ctx, err, action, permission, t)
-		}
-		return nil
-	})
+	creds, _, _, err := b.credentials(ctx, p, t)
+	if err != nil {
+		return err
+	}
+	if err := fn(ctx, c, creds); err != nil {
+		return notebookError(ctx, err, action, permission, t)
+	}
+	return nil
 }
 
 // notebookError maps a failed notebook call; the cases the lifecycle must
@@ -172,7 +170,7 @@ func (b *Broker) DescribeNotebook(ctx context.Context, p *identity.Principal, t 
 	var nb NotebookInstance
 	err := notebookCall(ctx, b, p, t, "checking notebook instance "+t.NotebookInstance, "sagemaker:DescribeNotebookInstance",
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
-			out, err := timed(ctx, b, "DescribeNotebookInstance", func(ctx context.Context) (*sagemaker.DescribeNotebookInstanceOutput, error) {
+			out, err := timed(ctx, b, t.AccountID, "DescribeNotebookInstance", func(ctx context.Context) (*sagemaker.DescribeNotebookInstanceOutput, error) {
 				return c.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String(t.NotebookInstance)}, staticCreds(creds))
 			})
 			if err != nil {
@@ -193,7 +191,7 @@ func (b *Broker) byName(ctx context.Context, p *identity.Principal, t routing.Ta
 	call func(ctx context.Context, c NotebookAPI, name *string, opt func(*sagemaker.Options)) error) error {
 	return notebookCall(ctx, b, p, t, doing+" notebook instance "+t.NotebookInstance, "sagemaker:"+op,
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
-			_, err := timed(ctx, b, op, func(ctx context.Context) (struct{}, error) {
+			_, err := timed(ctx, b, t.AccountID, op, func(ctx context.Context) (struct{}, error) {
 				return struct{}{}, call(ctx, c, aws.String(t.NotebookInstance), staticCreds(creds))
 			})
 			return err
@@ -252,7 +250,7 @@ func (b *Broker) CreateNotebook(ctx context.Context, p *identity.Principal, t ro
 	return notebookCall(ctx, b, p, t, "creating notebook instance "+t.NotebookInstance,
 		"sagemaker:CreateNotebookInstance, sagemaker:AddTags and iam:PassRole on "+spec.RoleARN,
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
-			_, err := timed(ctx, b, "CreateNotebookInstance", func(ctx context.Context) (*sagemaker.CreateNotebookInstanceOutput, error) {
+			_, err := timed(ctx, b, t.AccountID, "CreateNotebookInstance", func(ctx context.Context) (*sagemaker.CreateNotebookInstanceOutput, error) {
 				return c.CreateNotebookInstance(ctx, in, staticCreds(creds))
 			})
 			return err
@@ -276,7 +274,7 @@ func (b *Broker) ListNotebooks(ctx context.Context, p *identity.Principal, t rou
 				in.NameContains = aws.String(f.NameContains)
 			}
 			for {
-				out, err := timed(ctx, b, "ListNotebookInstances", func(ctx context.Context) (*sagemaker.ListNotebookInstancesOutput, error) {
+				out, err := timed(ctx, b, t.AccountID, "ListNotebookInstances", func(ctx context.Context) (*sagemaker.ListNotebookInstancesOutput, error) {
 					return c.ListNotebookInstances(ctx, in, staticCreds(creds))
 				})
 				if err != nil {
@@ -306,7 +304,7 @@ func (b *Broker) NotebookTags(ctx context.Context, p *identity.Principal, t rout
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
 			in := &sagemaker.ListTagsInput{ResourceArn: aws.String(arn), MaxResults: aws.Int32(100)}
 			for {
-				out, err := timed(ctx, b, "ListTags", func(ctx context.Context) (*sagemaker.ListTagsOutput, error) {
+				out, err := timed(ctx, b, t.AccountID, "ListTags", func(ctx context.Context) (*sagemaker.ListTagsOutput, error) {
 					return c.ListTags(ctx, in, staticCreds(creds))
 				})
 				if err != nil {
@@ -328,7 +326,7 @@ func (b *Broker) NotebookTags(ctx context.Context, p *identity.Principal, t rout
 func (b *Broker) TagNotebook(ctx context.Context, p *identity.Principal, t routing.Target, arn string, tags map[string]string) error {
 	return notebookCall(ctx, b, p, t, "tagging notebook instance "+t.NotebookInstance, "sagemaker:AddTags",
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
-			_, err := timed(ctx, b, "AddTags", func(ctx context.Context) (*sagemaker.AddTagsOutput, error) {
+			_, err := timed(ctx, b, t.AccountID, "AddTags", func(ctx context.Context) (*sagemaker.AddTagsOutput, error) {
 				return c.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: aws.String(arn), Tags: sagemakerTags(tags)}, staticCreds(creds))
 			})
 			return err
@@ -348,7 +346,7 @@ func (b *Broker) PresignNotebook(ctx context.Context, p *identity.Principal, t r
 	err := notebookCall(ctx, b, p, t, "creating the presigned notebook URL", "sagemaker:CreatePresignedNotebookInstanceUrl",
 		func(ctx context.Context, c NotebookAPI, creds aws.Credentials) error {
 			minted := b.opts.Now()
-			out, err := timed(ctx, b, "CreatePresignedNotebookInstanceUrl", func(ctx context.Context) (*sagemaker.CreatePresignedNotebookInstanceUrlOutput, error) {
+			out, err := timed(ctx, b, t.AccountID, "CreatePresignedNotebookInstanceUrl", func(ctx context.Context) (*sagemaker.CreatePresignedNotebookInstanceUrlOutput, error) {
 				return c.CreatePresignedNotebookInstanceUrl(ctx, in, staticCreds(creds))
 			})
 			if err != nil {
@@ -368,11 +366,11 @@ func (b *Broker) PresignNotebook(ctx context.Context, p *identity.Principal, t r
 // managed key), replacing any earlier value.
 func (b *Broker) PutSecureParameter(ctx context.Context, p *identity.Principal, t routing.Target, name, value, kmsKeyID string) error {
 	c := b.ssmClient(t)
-	return b.guard(ctx, t.AccountID, func() error {
-		creds, _, _, err := b.credentials(ctx, p, t)
-		if err != nil {
-			return err
-		}
+	creds, _, _, err := b.credentials(ctx, p, t)
+	if err != nil {
+		return err
+	}
+	return b.guard(ctx, t.AccountID, classify, func() error {
 		in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(value), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true)}
 		if kmsKeyID != "" {
 			in.KeyId = aws.String(kmsKeyID)

@@ -90,7 +90,7 @@ func (b *Broker) provision(ctx context.Context, p *identity.Principal, t routing
 		kind: "user profile", name: t.UserProfile,
 		permission: "sagemaker:DescribeUserProfile, sagemaker:CreateUserProfile, sagemaker:AddTags and iam:PassRole",
 		describe: func(ctx context.Context) (string, string, error) {
-			out, err := studioCall(ctx, b, "DescribeUserProfile", c.DescribeUserProfile,
+			out, err := studioCall(ctx, b, t.AccountID, "DescribeUserProfile", c.DescribeUserProfile,
 				&sagemaker.DescribeUserProfileInput{DomainId: aws.String(t.DomainID), UserProfileName: aws.String(t.UserProfile)}, creds)
 			if err != nil {
 				return "", "", err
@@ -102,7 +102,7 @@ func (b *Broker) provision(ctx context.Context, p *identity.Principal, t routing
 			if t.ExecutionRole != "" {
 				in.UserSettings = &types.UserSettings{ExecutionRole: aws.String(t.ExecutionRole)}
 			}
-			_, err := studioCall(ctx, b, "CreateUserProfile", c.CreateUserProfile, in, creds)
+			_, err := studioCall(ctx, b, t.AccountID, "CreateUserProfile", c.CreateUserProfile, in, creds)
 			return err
 		},
 	}
@@ -116,7 +116,7 @@ func (b *Broker) provision(ctx context.Context, p *identity.Principal, t routing
 		kind: "private space", name: t.Space,
 		permission: "sagemaker:DescribeSpace, sagemaker:CreateSpace and sagemaker:AddTags",
 		describe: func(ctx context.Context) (string, string, error) {
-			out, err := studioCall(ctx, b, "DescribeSpace", c.DescribeSpace,
+			out, err := studioCall(ctx, b, t.AccountID, "DescribeSpace", c.DescribeSpace,
 				&sagemaker.DescribeSpaceInput{DomainId: aws.String(t.DomainID), SpaceName: aws.String(t.Space)}, creds)
 			if err != nil {
 				return "", "", err
@@ -124,7 +124,7 @@ func (b *Broker) provision(ctx context.Context, p *identity.Principal, t routing
 			return string(out.Status), aws.ToString(out.FailureReason), nil
 		},
 		create: func(ctx context.Context) error {
-			_, err := studioCall(ctx, b, "CreateSpace", c.CreateSpace, &sagemaker.CreateSpaceInput{
+			_, err := studioCall(ctx, b, t.AccountID, "CreateSpace", c.CreateSpace, &sagemaker.CreateSpaceInput{
 				DomainId: aws.String(t.DomainID), SpaceName: aws.String(t.Space), Tags: tags,
 				OwnershipSettings:    &types.OwnershipSettings{OwnerUserProfileName: aws.String(t.UserProfile)},
 				SpaceSharingSettings: &types.SpaceSharingSettings{SharingType: types.SharingTypePrivate},

@@ -52,6 +52,12 @@ type simEnv struct {
 
 func newSimEnv(t *testing.T, domains ...awssim.Domain) *simEnv {
 	t.Helper()
+	return newSimEnvWith(t, nil, domains...)
+}
+
+// newSimEnvWith is newSimEnv with tune applied to the broker's options.
+func newSimEnvWith(t *testing.T, tune func(*broker.Options), domains ...awssim.Domain) *simEnv {
+	t.Helper()
 	e := &simEnv{clock: testutil.NewClock(time.Now().UTC().Truncate(time.Second))}
 	e.sim = awssim.New(awssim.Options{Now: e.clock.Now})
 	srv := httptest.NewServer(e.sim.APIHandler())
@@ -63,10 +69,14 @@ func newSimEnv(t *testing.T, domains ...awssim.Domain) *simEnv {
 	}
 	e.sim.AddAccount(awssim.Account{ID: acct, Roles: []awssim.Role{{Name: "access"}}, Domains: domains})
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(gwKey, gwSecret, "")}
-	e.broker = broker.New(cfg, broker.Options{
+	opts := broker.Options{
 		STSEndpoint: srv.URL, SageMakerEndpoint: srv.URL, Now: e.clock.Now, MaxAttempts: 1,
 		Profiles: broker.ProfileOptions{PollInterval: 2 * time.Second, Sleep: e.sleep},
-	})
+	}
+	if tune != nil {
+		tune(&opts)
+	}
+	e.broker = broker.New(cfg, opts)
 	return e
 }
 
@@ -207,6 +217,35 @@ func TestJITConcurrentFirstLaunchesCreateOnce(t *testing.T) {
 	}
 	if n := calls.Count("sagemaker", "CreatePresignedDomainUrl", ""); n != launches {
 		t.Errorf("%d presigns, want %d", n, launches)
+	}
+}
+
+// TestJITWaitHoldsNoAccountSlot: with one call slot for the account, a
+// person whose profile exists launches while another person's new profile
+// is still being waited for. The slot covers each AWS call, not the wait
+// between polls, so a burst of new people cannot turn everyone away.
+func TestJITWaitHoldsNoAccountSlot(t *testing.T) {
+	e := newSimEnvWith(t, func(o *broker.Options) { o.MaxConcurrentPerAccount = 1 })
+	e.sim.SetCreateDelay(2 * time.Second)
+	e.sleeps = make(chan time.Duration, 4)
+	e.gate = make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := e.broker.Launch(context.Background(), dave(), jitTarget())
+		first <- err
+	}()
+	<-e.sleeps // dave's profile is created, Pending, and his launch waits to poll
+	tg := jitTarget()
+	tg.UserProfile = "existing"
+	if _, err := e.broker.Launch(context.Background(), &identity.Principal{Username: "erin@example.com"}, tg); err != nil {
+		t.Errorf("launch while another profile is being created: %v", err)
+	}
+	close(e.gate)
+	if err := <-first; err != nil {
+		t.Fatalf("launch that created the profile: %v", err)
+	}
+	if n := e.sim.Calls().Count("sagemaker", "CreatePresignedDomainUrl", ""); n != 2 {
+		t.Errorf("%d presigns, want 2", n)
 	}
 }
 

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -126,6 +127,28 @@ func TestBreakerOpensOnRepeatedUnhealthyFailuresAndProbes(t *testing.T) {
 	launchOK(t, b, "alice")
 	if sm.calls.Load() != 7 {
 		t.Errorf("presign calls = %d, want 7", sm.calls.Load())
+	}
+}
+
+// Each launch of a new person assumes a role (STS answers) before its
+// presign fails: STS answering must not reset the count, or the breaker
+// would never open while people without cached credentials keep coming.
+func TestBreakerOpensWhileNewPeopleAssumeRoles(t *testing.T) {
+	c := testutil.NewClock(t0)
+	sm := &fakeSM{err: apiErr("ThrottlingException")}
+	b := newTestBroker(&fakeSTS{now: c.Now, ttl: time.Hour}, sm, c)
+	for i := range 5 {
+		_, err := b.Launch(context.Background(), &identity.Principal{Username: fmt.Sprintf("user%d", i)}, target())
+		if problem.From(err).Code != problem.CodeAWSThrottled {
+			t.Fatalf("launch %d: %v", i, err)
+		}
+	}
+	_, err := b.Launch(context.Background(), &identity.Principal{Username: "newcomer"}, target())
+	if pe := problem.From(err); pe.Code != CodeAWSUnavailable {
+		t.Fatalf("after 5 failing presigns: %d %s, want the open breaker", pe.Status, pe.Code)
+	}
+	if sm.calls.Load() != 5 {
+		t.Errorf("presign calls = %d: the open breaker let a call through", sm.calls.Load())
 	}
 }
 

@@ -144,9 +144,10 @@ func (b *Broker) studioClient(t routing.Target) (StudioAPI, error) {
 	return c, nil
 }
 
-// studioCall runs one SageMaker call with creds, timed.
-func studioCall[In, Out any](ctx context.Context, b *Broker, op string, fn func(context.Context, In, ...func(*sagemaker.Options)) (Out, error), in In, creds aws.Credentials) (Out, error) {
-	return timed(ctx, b, op, func(ctx context.Context) (Out, error) { return fn(ctx, in, staticCreds(creds)) })
+// studioCall runs one SageMaker call in accountID with creds, timed and
+// guarded.
+func studioCall[In, Out any](ctx context.Context, b *Broker, accountID, op string, fn func(context.Context, In, ...func(*sagemaker.Options)) (Out, error), in In, creds aws.Credentials) (Out, error) {
+	return timed(ctx, b, accountID, op, func(ctx context.Context) (Out, error) { return fn(ctx, in, staticCreds(creds)) })
 }
 
 // Codes of the errors of this file.
