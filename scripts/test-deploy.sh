@@ -3,7 +3,8 @@
 #
 #   ./scripts/test-deploy.sh [go test flags]
 #
-# gofmt, go vet, staticcheck and go test over the module, then
+# gofmt, go vet, staticcheck (the version scripts/test.sh pins, installed
+# when missing or another version) and go test over the module, then
 # `sagegate config check` of the example's gateway configuration with the
 # environment GatewayStack gives the functions. CDK for Go runs its jsii
 # kernel in node; aws-cdk-lib itself comes inside the Go module, so nothing
@@ -46,20 +47,28 @@ check_gofmt() {
 	fi
 }
 
-run_staticcheck() {
-	local gobin
+# The staticcheck version scripts/test.sh pins, read from there so that the
+# pin lives in one place and both modules are checked by the same rules.
+staticcheck_version() {
+	local v
+	v=$(sed -n 's/^STATICCHECK_VERSION=\(v[0-9][0-9.]*\)$/\1/p' "$root/scripts/test.sh")
+	[[ -n "$v" ]] || die "no STATICCHECK_VERSION=vX.Y.Z line in scripts/test.sh"
+	printf '%s\n' "$v"
+}
+
+# ensure_staticcheck puts the pinned staticcheck first on PATH, installing
+# it when it is missing or another version, as scripts/test.sh does.
+ensure_staticcheck() {
+	local gobin want
+	want=$(staticcheck_version)
 	gobin="$(go env GOBIN)"
 	[[ -n "$gobin" ]] || gobin="$(go env GOPATH)/bin"
 	PATH="$gobin:$PATH"
-	if ! command -v staticcheck >/dev/null; then
-		# The values scripts/test.sh takes for CI=true.
-		case "${CI:-}" in
-		1 | t | T | true | TRUE | True) die "staticcheck is not installed (scripts/test.sh installs it)" ;;
-		esac
-		printf 'test-deploy.sh: warning: staticcheck is not installed; skipped\n' >&2
-		return 0
+	if command -v staticcheck >/dev/null &&
+		[[ "$(staticcheck -version 2>/dev/null)" == *"(${want#v})"* ]]; then
+		return
 	fi
-	staticcheck ./...
+	timed "install staticcheck $want" go install "honnef.co/go/tools/cmd/staticcheck@$want"
 }
 
 # The example configuration must load with the environment the stack sets
@@ -81,6 +90,7 @@ check_example_config() {
 
 timed "gofmt" check_gofmt
 timed "go vet" go vet ./...
-timed "staticcheck" run_staticcheck
+ensure_staticcheck
+timed "staticcheck" staticcheck ./...
 timed "go test" go test -count=1 -timeout=10m "$@" ./...
 timed "example config" check_example_config
