@@ -114,13 +114,6 @@ func (c *Codec) Open(name, value string) ([]byte, error) {
 	return nil, ErrInvalidCookie
 }
 
-// sealedLen is the length of the cookie value Seal produces for n bytes of
-// plaintext, so callers can check a size limit before sealing.
-func (c *Codec) sealedLen(n int) int {
-	aead := c.aeads[0]
-	return base64.RawURLEncoding.EncodedLen(1 + aead.NonceSize() + n + aead.Overhead())
-}
-
 // csrfMACs returns the MAC of msg under every key, newest first: the first
 // is what we issue, any of them is accepted.
 func (c *Codec) csrfMACs(msg string) [][]byte {

@@ -15,8 +15,16 @@ func TestCodecRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.sealedLen(len(pt)); got != len(v) {
-			t.Errorf("sealedLen(%d) = %d, Seal produced %d", len(pt), got, len(v))
+		// A cookie value: unpadded base64url of version, 12-byte nonce,
+		// ciphertext as long as the plaintext, and 16-byte tag.
+		raw, err := base64.RawURLEncoding.Strict().DecodeString(v)
+		if err != nil {
+			t.Fatalf("Seal produced %q, not unpadded base64url: %v", v, err)
+		}
+		if want := 1 + 12 + len(pt) + 16; len(raw) != want {
+			t.Errorf("sealed %d bytes into %d, want %d", len(pt), len(raw), want)
+		} else if raw[0] != codecVersion {
+			t.Errorf("sealed value has version %d, want %d", raw[0], codecVersion)
 		}
 		got, err := c.Open("n", v)
 		if err != nil {
