@@ -41,7 +41,7 @@ func (s *Server) studio(w http.ResponseWriter, r *http.Request, p *identity.Prin
 	start := s.now()
 	ts, err := s.targets(r, p)
 	// Notebooks have their own launch links; /studio is about Studio.
-	ts = slices.DeleteFunc(ts, func(t routing.Target) bool { return t.Kind != routing.KindStudio })
+	ts = studioTargets(ts)
 	if err == nil && len(ts) == 0 {
 		err = noTargets(p)
 	}
@@ -60,6 +60,25 @@ func (s *Server) studio(w http.ResponseWriter, r *http.Request, p *identity.Prin
 		"You have more than one Studio: launch one of the listed targets with GET /launch/{id} or POST /api/v1/targets/{id}/launch.")
 	pe.Fields = map[string]any{"targets": ts}
 	return pe
+}
+
+// studioTargets returns the Studio targets of ts without changing ts, which
+// the resolver may share (a cache of them, say). Only a list that holds
+// other kinds is copied, so the usual all-Studio list costs nothing.
+func studioTargets(ts []routing.Target) []routing.Target {
+	notStudio := func(t routing.Target) bool { return t.Kind != routing.KindStudio }
+	i := slices.IndexFunc(ts, notStudio)
+	if i < 0 {
+		return ts
+	}
+	out := make([]routing.Target, i, len(ts)-1)
+	copy(out, ts[:i])
+	for _, t := range ts[i+1:] {
+		if !notStudio(t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // GET /studio/{user}: the AWS multi-account sample's path. Only the caller

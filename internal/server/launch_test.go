@@ -109,6 +109,30 @@ func TestSeveralStudiosAskAPIClientToChoose(t *testing.T) {
 	}
 }
 
+// /studio leaves out notebooks without changing the list the resolver
+// returned, which the resolver may hand to every request.
+func TestStudioLeavesResolverListAlone(t *testing.T) {
+	l := &countingLauncher{}
+	nb := routing.Target{ID: "nb", Kind: routing.KindNotebook, AccountID: "111111111111", NotebookInstance: "nb-alice"}
+	studio := routing.Target{ID: "a", Kind: routing.KindStudio, AccountID: "111111111111"}
+	shared := []routing.Target{nb, studio}
+	s, err := New(Options{Verifier: fakeVerifier{}, Resolver: listResolver{ts: shared}, Launcher: l, Audit: &recordingSink{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if rec := serve(s, "/studio", "alice", "Accept", "application/json"); rec.Code != http.StatusOK {
+			t.Fatalf("request %d: got %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	if shared[0].ID != "nb" || shared[0].Kind != routing.KindNotebook || shared[1].ID != "a" || shared[1].Kind != routing.KindStudio {
+		t.Errorf("the resolver's list became %+v", shared)
+	}
+	if n := l.calls.Load(); n != 2 {
+		t.Errorf("%d launches, want 2", n)
+	}
+}
+
 // A launch AWS fails is audited as failed, one AWS call, and answered
 // with the broker's problem.
 func TestFailedLaunchIsAuditedAsFailed(t *testing.T) {
