@@ -61,6 +61,7 @@ routing:
   file: {path: %q}
 notebooks:
   pollInterval: 100ms
+  waitTimeout: 30s
 `, srv.URL, srv.URL, routes)
 	for path, body := range map[string]string{routes: notebooksRoutes, config: doc} {
 		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
@@ -117,11 +118,16 @@ func TestNotebooksCLI(t *testing.T) {
 		t.Fatalf("reap --apply:\n%s", applied)
 	}
 
-	// create: alice's first and second from the template; no third.
-	if out := must("create", "--lob", "lob-a", "--template", "small", "--user", "alice"); !strings.Contains(out, "created notebook small-alice ") {
+	// create: alice's first and second from the template; no third. Each
+	// waits (--wait, bounded by waitTimeout) until its instance is
+	// InService: without it the command would leave its wait polling in
+	// the background of this test process, and a poll that saw
+	// small-alice-2 Stopped, between the stop and the delete below, would
+	// start it again and the delete would be refused.
+	if out := must("create", "--wait", "--lob", "lob-a", "--template", "small", "--user", "alice"); !strings.Contains(out, "created notebook small-alice ") || !strings.Contains(out, "InService at") {
 		t.Errorf("create: %s", out)
 	}
-	if out := must("create", "--lob", "lob-a", "--template", "small", "--user", "alice", "--instance-type", "ml.t3.large"); !strings.Contains(out, "small-alice-2") {
+	if out := must("create", "--wait", "--lob", "lob-a", "--template", "small", "--user", "alice", "--instance-type", "ml.t3.large"); !strings.Contains(out, "small-alice-2") || !strings.Contains(out, "InService at") {
 		t.Errorf("second create: %s", out)
 	}
 	if data, _ := os.ReadFile(routes); !strings.Contains(string(data), "name: small-alice-2") {
