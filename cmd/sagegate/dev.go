@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sagegate/sagegate/internal/config"
+	"github.com/sagegate/sagegate/internal/gctune"
 	"github.com/sagegate/sagegate/internal/sandbox"
 	"github.com/sagegate/sagegate/internal/sandbox/awssim"
 	"github.com/sagegate/sagegate/internal/server"
@@ -33,6 +34,9 @@ func newDev() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// The sandbox is for people at a terminal: readable text logs.
 			log := newLogger(cmd.ErrOrStderr(), config.Log{Level: level, Format: "text"})
+			if err := tuneRuntime(gctune.Settings{}, false, log); err != nil {
+				return err
+			}
 			chaos, err := faults.chaos()
 			if err != nil {
 				return err

@@ -62,6 +62,9 @@ func buildLambda(ctx context.Context, env lambda.Env, stderr, stdout io.Writer) 
 	}
 	log := newLogger(stderr, cfg.Log)
 	log.Info("sagegate lambda starting", "role", string(role), "config", path, "version", version)
+	if err := tuneRuntime(cfg.Runtime.GC(), false, log); err != nil {
+		return nil, err
+	}
 	return lambda.New(ctx, role, cfg, lambda.Deps{Logger: log, Stdout: stdout})
 }
 

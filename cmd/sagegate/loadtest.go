@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sagegate/sagegate/internal/config"
+	"github.com/sagegate/sagegate/internal/gctune"
 	"github.com/sagegate/sagegate/internal/loadtest"
 	"github.com/sagegate/sagegate/internal/sandbox"
 )
@@ -115,6 +116,10 @@ itself, without a gateway: the reference a gateway launch is compared with.`,
 			} else {
 				if pid > 0 {
 					return errors.New("--pid needs --target: in-process, the memory of this process is reported")
+				}
+				// This process hosts the gateway: tuned as `sagegate dev` is.
+				if err := tuneRuntime(gctune.Settings{}, memprof != "", log); err != nil {
+					return err
 				}
 				rep, err = loadInProcess(cmd.Context(), cfg, faults)
 			}

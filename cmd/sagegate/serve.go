@@ -29,6 +29,9 @@ func newServe() *cobra.Command {
 				return err
 			}
 			log := newLogger(cmd.ErrOrStderr(), cfg.Log)
+			if err := tuneRuntime(cfg.Runtime.GC(), pprofAddr != "", log); err != nil {
+				return err
+			}
 			gw, err := gateway.Build(cmd.Context(), cfg, gateway.Deps{Logger: log})
 			if err != nil {
 				return err

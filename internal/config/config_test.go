@@ -139,13 +139,15 @@ routing:
     users:
       alice: {lobs: [lob-z]}
 log: {level: loud}
+runtime: {gcPercent: 2, memoryLimit: plenty}
 `
 	_, err := Parse([]byte(doc), env(nil))
 	wantProblems(t, problems(t, err),
 		"server.addr", "server.publicUrl", "identity.providers[0].type", "identity.leeway",
 		"login.provider", "login.clientId", "login.cookieKeys[0]", "aws.region", "aws.maxAttempts",
 		"aws.endpoints.sagemaker", "routing.urlLifetime", "routing.sessionDuration",
-		"routing.file.lobs.lob-a.accountId", "routing.file.lobs.lob-a.domainId", "routing.file.users.alice.lobs[0]", "log.level")
+		"routing.file.lobs.lob-a.accountId", "routing.file.lobs.lob-a.domainId", "routing.file.users.alice.lobs[0]", "log.level",
+		"runtime.gcPercent: want 10 to 1000", "runtime.memoryLimit: want a positive size")
 }
 
 func TestTypeErrorNamesTheField(t *testing.T) {

@@ -207,6 +207,7 @@ func (c *Config) validate(strictRoutes bool) Problems {
 	}
 	c.validateLambda(add)
 	c.Notebooks.validate(add)
+	prefixed("runtime", c.Runtime.GC().Validate())
 	return p
 }
 
