@@ -9,8 +9,8 @@
 # $LAMBDA_TASK_ROOT/sagegate.yaml) or point SAGEGATE_CONFIG elsewhere. The
 # same zip serves every role: SAGEGATE_LAMBDA_ROLE=http|authorizer|events.
 #
-# The binary is static (CGO off), built with the lambda.norpc tag (no
-# legacy go1.x RPC server), trimmed paths and no symbol tables. VERSION
+# The binary is scripts/build.sh's (static, trimmed paths, no symbol
+# tables) with the lambda.norpc tag (no legacy go1.x RPC server). VERSION
 # sets `sagegate version` (default: git describe).
 set -euo pipefail
 
@@ -52,9 +52,7 @@ for arch in "${archs[@]}"; do
 	esac
 	out="$root/dist/lambda/$arch"
 	mkdir -p "$out"
-	CGO_ENABLED=0 GOOS=linux GOARCH="$arch" go build \
-		-tags lambda.norpc -trimpath -ldflags "-s -w -X main.version=$version" \
-		-o "$out/bootstrap" ./cmd/sagegate
+	VERSION="$version" TAGS=lambda.norpc GOOS=linux GOARCH="$arch" "$root/scripts/build.sh" "$out/bootstrap"
 	zipfile "$out/bootstrap.zip" "$out" bootstrap
 	printf '%s: %s (%s bytes, binary %s bytes)\n' "$arch" "dist/lambda/$arch/bootstrap.zip" \
 		"$(wc -c <"$out/bootstrap.zip" | tr -d ' ')" "$(wc -c <"$out/bootstrap" | tr -d ' ')"

@@ -35,7 +35,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/sagegate" ./cmd/sagegate
+# Built as shipped (scripts/build.sh): its memory is the one that counts.
+scripts/build.sh "$work/sagegate"
 
 wait_for() { # URL
   for _ in $(seq 300); do
