@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -55,7 +54,7 @@ type Latency struct {
 	Jitter    time.Duration `json:"jitter,omitempty"`
 }
 
-var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+var accountIDPattern = lazyRegexp(`^[0-9]{12}$`)
 
 // Validate reports every problem with c at once.
 func (c Chaos) Validate() error {
@@ -76,7 +75,7 @@ func (c Chaos) Validate() error {
 		}
 	}
 	for _, a := range c.OutageAccounts {
-		if !accountIDPattern.MatchString(a) {
+		if !accountIDPattern().MatchString(a) {
 			errs = append(errs, fmt.Errorf("outage account must be 12 digits, got %q", a))
 		}
 	}
@@ -127,13 +126,13 @@ func (l Latency) String() string {
 	return s
 }
 
-var latencyRule = regexp.MustCompile(`^(?:(\*|[a-z0-9]+)(?::([A-Za-z0-9]+))?=)?([^~]+)(?:~(.+))?$`)
+var latencyRule = lazyRegexp(`^(?:(\*|[a-z0-9]+)(?::([A-Za-z0-9]+))?=)?([^~]+)(?:~(.+))?$`)
 
 // ParseLatency reads a latency rule written [SERVICE[:OPERATION]=]BASE[~JITTER]:
 // "20ms", "20ms~5ms", "sts=50ms", "sagemaker:CreatePresignedDomainUrl=30ms~10ms".
 // A missing or "*" service matches every call.
 func ParseLatency(s string) (Latency, error) {
-	m := latencyRule.FindStringSubmatch(s)
+	m := latencyRule().FindStringSubmatch(s)
 	if m == nil {
 		return Latency{}, fmt.Errorf("latency %q: want [SERVICE[:OPERATION]=]BASE[~JITTER], e.g. sts:AssumeRole=50ms~10ms", s)
 	}

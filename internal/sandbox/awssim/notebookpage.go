@@ -3,12 +3,13 @@ package awssim
 import (
 	"context"
 	_ "embed"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,9 +26,9 @@ const notebookURLExpiry = 5 * time.Minute
 //go:embed notebook.html
 var notebookHTML string
 
-var notebookTemplate = pageTemplate("notebook", notebookHTML)
+var notebookTemplate = sync.OnceValue(func() *template.Template { return pageTemplate("notebook", notebookHTML) })
 
-var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+var accountPattern = lazyRegexp(`^[0-9]{12}$`)
 
 // notebookToken is what a presigned notebook URL stands for.
 type notebookToken struct {
@@ -58,7 +59,7 @@ type createPresignedNotebookURLOutput struct {
 
 func (s *Simulator) createPresignedNotebookInstanceURL(_ context.Context, c *call, p *principal, in *createPresignedNotebookURLInput) (any, *apiError) {
 	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "notebookInstanceName", in.NotebookInstanceName, true, resourceNamePattern)
+	checkName(&v, "notebookInstanceName", in.NotebookInstanceName, true, resourceNamePattern())
 	checkRange(&v, "sessionExpirationDurationInSeconds", in.SessionExpirationDurationInSeconds, 1800, 43200)
 	if e := v.err(); e != nil {
 		return nil, e
@@ -114,7 +115,7 @@ func (s *Simulator) serveNotebook(w http.ResponseWriter, r *http.Request) {
 		rest = strings.TrimPrefix(rest, s.notebookBase.path)
 	}
 	parts := strings.SplitN(strings.Trim(rest, "/"), "/", 4)
-	if len(parts) < 3 || !accountPattern.MatchString(parts[0]) || !resourceNamePattern.MatchString(parts[2]) {
+	if len(parts) < 3 || !accountPattern().MatchString(parts[0]) || !resourceNamePattern().MatchString(parts[2]) {
 		s.renderNotebook(w, r, http.StatusNotFound, notebookPage{Title: "Not found", Detail: "There is no notebook instance at this address."})
 		return
 	}
@@ -200,7 +201,7 @@ func cmp0(s, alt string) string {
 }
 
 func (s *Simulator) renderNotebook(w http.ResponseWriter, r *http.Request, status int, page notebookPage) {
-	s.renderPage(w, r, status, notebookTemplate, page)
+	s.renderPage(w, r, status, notebookTemplate(), page)
 }
 
 // Tags of notebook instances (the only taggable resource the simulator

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -207,9 +206,9 @@ func (st *notebookState) getLocked(k notebookKey, now time.Time) *notebook {
 
 // Input constraints of the notebook operations.
 var (
-	instanceTypePattern = regexp.MustCompile(`^ml\.[a-z0-9]+\.[a-z0-9]+$`)
-	notebookRolePattern = regexp.MustCompile(`^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
-	subnetPattern       = regexp.MustCompile(`^[-0-9a-zA-Z]+$`)
+	instanceTypePattern = lazyRegexp(`^ml\.[a-z0-9]+\.[a-z0-9]+$`)
+	notebookRolePattern = lazyRegexp(`^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
+	subnetPattern       = lazyRegexp(`^[-0-9a-zA-Z]+$`)
 )
 
 func (nb *notebook) arn() string {
@@ -236,7 +235,7 @@ type notebookNameInput struct {
 // call, and finds the instance in the caller's account and region.
 func (s *Simulator) notebookFor(c *call, p *principal, name *string) (notebookKey, *apiError) {
 	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "notebookInstanceName", name, true, resourceNamePattern)
+	checkName(&v, "notebookInstanceName", name, true, resourceNamePattern())
 	if e := v.err(); e != nil {
 		return notebookKey{}, e
 	}
@@ -278,24 +277,24 @@ type createNotebookInstanceOutput struct {
 
 func (s *Simulator) createNotebookInstance(_ context.Context, c *call, p *principal, in *createNotebookInstanceInput) (any, *apiError) {
 	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "notebookInstanceName", in.NotebookInstanceName, true, resourceNamePattern)
+	checkName(&v, "notebookInstanceName", in.NotebookInstanceName, true, resourceNamePattern())
 	switch {
 	case in.InstanceType == nil:
 		v.add(nil, "instanceType", "Member must not be null")
-	case !instanceTypePattern.MatchString(*in.InstanceType):
+	case !instanceTypePattern().MatchString(*in.InstanceType):
 		v.add(*in.InstanceType, "instanceType", "Member must satisfy enum value set")
 	}
 	switch {
 	case in.RoleArn == nil:
 		v.add(nil, "roleArn", "Member must not be null")
-	case !notebookRolePattern.MatchString(*in.RoleArn):
-		v.add(*in.RoleArn, "roleArn", "Member must satisfy regular expression pattern: "+notebookRolePattern.String())
+	case !notebookRolePattern().MatchString(*in.RoleArn):
+		v.add(*in.RoleArn, "roleArn", "Member must satisfy regular expression pattern: "+notebookRolePattern().String())
 	}
-	checkName(&v, "lifecycleConfigName", in.LifecycleConfigName, false, resourceNamePattern)
+	checkName(&v, "lifecycleConfigName", in.LifecycleConfigName, false, resourceNamePattern())
 	checkRange(&v, "volumeSizeInGB", in.VolumeSizeInGB, 5, 16384)
 	checkEnum(&v, "rootAccess", in.RootAccess, "Enabled", "Disabled")
 	checkEnum(&v, "directInternetAccess", in.DirectInternetAccess, "Enabled", "Disabled")
-	if in.SubnetId != nil && (len(*in.SubnetId) > 32 || !subnetPattern.MatchString(*in.SubnetId)) {
+	if in.SubnetId != nil && (len(*in.SubnetId) > 32 || !subnetPattern().MatchString(*in.SubnetId)) {
 		v.add(*in.SubnetId, "subnetId", "Member must satisfy regular expression pattern: [-0-9a-zA-Z]+")
 	}
 	if len(in.SecurityGroupIds) > 5 {

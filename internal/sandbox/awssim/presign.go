@@ -61,9 +61,9 @@ type studioToken struct {
 
 func (s *Simulator) createPresignedDomainURL(_ context.Context, c *call, p *principal, in *createPresignedDomainURLInput) (any, *apiError) {
 	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "domainId", in.DomainId, true, domainIDPattern)
-	checkName(&v, "userProfileName", in.UserProfileName, true, resourceNamePattern)
-	checkName(&v, "spaceName", in.SpaceName, false, resourceNamePattern)
+	checkName(&v, "domainId", in.DomainId, true, domainIDPattern())
+	checkName(&v, "userProfileName", in.UserProfileName, true, resourceNamePattern())
+	checkName(&v, "spaceName", in.SpaceName, false, resourceNamePattern())
 	checkRange(&v, "expiresInSeconds", in.ExpiresInSeconds, 5, 300)
 	checkRange(&v, "sessionExpirationDurationInSeconds", in.SessionExpirationDurationInSeconds, 1800, 43200)
 	if in.LandingUri != nil && len(*in.LandingUri) > 1023 {
@@ -72,7 +72,7 @@ func (s *Simulator) createPresignedDomainURL(_ context.Context, c *call, p *prin
 	if e := v.err(); e != nil {
 		return nil, e
 	}
-	if in.LandingUri != nil && !landingURIPattern.MatchString(*in.LandingUri) {
+	if in.LandingUri != nil && !landingURIPattern().MatchString(*in.LandingUri) {
 		return nil, newAPIError(http.StatusBadRequest, "ValidationException",
 			"Invalid LandingUri '"+*in.LandingUri+"': expected studio::<path> or app:<JupyterServer|JupyterLab|RStudioServerPro|CodeEditor|Canvas>:<path>")
 	}

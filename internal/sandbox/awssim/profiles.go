@@ -69,7 +69,7 @@ type listUserProfilesOutput struct {
 
 func (s *Simulator) listUserProfiles(_ context.Context, c *call, p *principal, in *listUserProfilesInput) (any, *apiError) {
 	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "domainIdEquals", in.DomainIdEquals, false, domainIDPattern)
+	checkName(&v, "domainIdEquals", in.DomainIdEquals, false, domainIDPattern())
 	checkEnum(&v, "sortBy", in.SortBy, "CreationTime", "LastModifiedTime")
 	checkEnum(&v, "sortOrder", in.SortOrder, "Ascending", "Descending")
 	if in.UserProfileNameContains != nil && len(*in.UserProfileNameContains) > maxResourceNameLen {
@@ -133,8 +133,8 @@ func deref(p *string) string {
 // region: the common first steps of every user-profile operation.
 func (s *Simulator) profileDomain(c *call, p *principal, domainID, profile *string) (*domain, *apiError) {
 	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "domainId", domainID, true, domainIDPattern)
-	checkName(&v, "userProfileName", profile, true, resourceNamePattern)
+	checkName(&v, "domainId", domainID, true, domainIDPattern())
+	checkName(&v, "userProfileName", profile, true, resourceNamePattern())
 	if e := v.err(); e != nil {
 		return nil, e
 	}

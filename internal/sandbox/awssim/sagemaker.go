@@ -149,7 +149,7 @@ type describeDomainOutput struct {
 
 func (s *Simulator) describeDomain(_ context.Context, c *call, p *principal, in *describeDomainInput) (any, *apiError) {
 	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "domainId", in.DomainId, true, domainIDPattern)
+	checkName(&v, "domainId", in.DomainId, true, domainIDPattern())
 	if e := v.err(); e != nil {
 		return nil, e
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -59,7 +58,7 @@ func (s *Simulator) serveSSM(ctx context.Context, w http.ResponseWriter, r *http
 	s.serveJSON(ctx, w, r, c, jsonService{name: "ssm", prefix: "AmazonSSM", ops: s.ssmOperations()}, target, body, bodyErr)
 }
 
-var ssmNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.\-/]+$`)
+var ssmNamePattern = lazyRegexp(`^[a-zA-Z0-9_.\-/]+$`)
 
 // checkParameterName applies Parameter Store's naming rules.
 func checkParameterName(name *string) *apiError {
@@ -69,7 +68,7 @@ func checkParameterName(name *string) *apiError {
 	n := *name
 	lower := strings.ToLower(strings.TrimPrefix(n, "/"))
 	switch {
-	case len(n) > 1011 || !ssmNamePattern.MatchString(n):
+	case len(n) > 1011 || !ssmNamePattern().MatchString(n):
 		return newAPIError(http.StatusBadRequest, "ValidationException",
 			"Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol \"/\". Valid example: /get/parameters2-/by1./path0_.")
 	case strings.HasPrefix(lower, "aws") || strings.HasPrefix(lower, "ssm"):

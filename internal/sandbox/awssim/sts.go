@@ -26,9 +26,9 @@ const (
 )
 
 var (
-	stsNamePattern       = regexp.MustCompile(`^[\w+=,.@-]*$`)
-	stsExternalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
-	roleARNPattern       = regexp.MustCompile(`^arn:aws:iam::(\d{12}):role/((?:[\x21-\x7e]+/)?[\w+=,.@-]{1,64})$`)
+	stsNamePattern       = lazyRegexp(`^[\w+=,.@-]*$`)
+	stsExternalIDPattern = lazyRegexp(`^[\w+=,.@:/-]*$`)
+	roleARNPattern       = lazyRegexp(`^arn:aws:iam::(\d{12}):role/((?:[\x21-\x7e]+/)?[\w+=,.@-]{1,64})$`)
 )
 
 type queryResponse struct {
@@ -88,7 +88,7 @@ func (s *Simulator) runSTS(ctx context.Context, r *http.Request, c *call, body [
 		op = s.assumeRole
 		// Count AssumeRole under the account that owns the role, even when
 		// it fails, so tests can see which accounts a user tried to reach.
-		if m := roleARNPattern.FindStringSubmatch(params.Get("RoleArn")); m != nil {
+		if m := roleARNPattern().FindStringSubmatch(params.Get("RoleArn")); m != nil {
 			c.rec.Account = m[1]
 		}
 	case "GetCallerIdentity":
@@ -145,7 +145,7 @@ func (s *Simulator) assumeRole(_ context.Context, c *call, p *principal, params 
 	c.rec.SourceIdentity = sourceIdentity
 
 	v := validationErrors{code: "ValidationError"}
-	m := roleARNPattern.FindStringSubmatch(roleARN)
+	m := roleARNPattern().FindStringSubmatch(roleARN)
 	switch {
 	case !params.Has("RoleArn"):
 		v.add(nil, "roleArn", "Member must not be null")
@@ -157,13 +157,13 @@ func (s *Simulator) assumeRole(_ context.Context, c *call, p *principal, params 
 	if !params.Has("RoleSessionName") {
 		v.add(nil, "roleSessionName", "Member must not be null")
 	} else {
-		checkSTSString(&v, "roleSessionName", sessionName, 2, 64, stsNamePattern)
+		checkSTSString(&v, "roleSessionName", sessionName, 2, 64, stsNamePattern())
 	}
 	if params.Has("SourceIdentity") {
-		checkSTSString(&v, "sourceIdentity", sourceIdentity, 2, 64, stsNamePattern)
+		checkSTSString(&v, "sourceIdentity", sourceIdentity, 2, 64, stsNamePattern())
 	}
 	if params.Has("ExternalId") {
-		checkSTSString(&v, "externalId", externalID, 2, 1224, stsExternalIDPattern)
+		checkSTSString(&v, "externalId", externalID, 2, 1224, stsExternalIDPattern())
 	}
 	duration := defaultSessionDuration
 	if params.Has("DurationSeconds") {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,7 +22,7 @@ var pageHTML string
 //go:embed studio.html
 var studioHTML string
 
-var studioTemplate = pageTemplate("studio", studioHTML)
+var studioTemplate = sync.OnceValue(func() *template.Template { return pageTemplate("studio", studioHTML) })
 
 // pageTemplate is page.html, the layout every simulated page shares, with
 // the blocks one kind of page fills in ("header-colours", "banner" and
@@ -87,7 +88,7 @@ func (s *Simulator) serveStudio(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	domainID, sub, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
-	if !domainIDPattern.MatchString(domainID) {
+	if !domainIDPattern().MatchString(domainID) {
 		s.renderStudio(w, r, http.StatusNotFound, studioPage{Title: "Not found", Detail: "There is no Studio domain at this address."})
 		return
 	}
@@ -181,7 +182,7 @@ func (s *Simulator) showApp(w http.ResponseWriter, r *http.Request, domainID, ap
 }
 
 func (s *Simulator) renderStudio(w http.ResponseWriter, r *http.Request, status int, page studioPage) {
-	s.renderPage(w, r, status, studioTemplate, page)
+	s.renderPage(w, r, status, studioTemplate(), page)
 }
 
 // pageHeaders sets the headers of every simulated page and redirect. They

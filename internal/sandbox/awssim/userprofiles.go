@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"net/http"
-	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -168,7 +167,7 @@ func (s *Simulator) space(d *domain, name string) (Space, string, bool) {
 }
 
 // Tag constraints of the SageMaker API.
-var tagValuePattern = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+var tagValuePattern = lazyRegexp(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 
 func checkTags(v *validationErrors, tags []Tag) {
 	if len(tags) > 50 {
@@ -176,15 +175,15 @@ func checkTags(v *validationErrors, tags []Tag) {
 	}
 	for _, t := range tags {
 		switch {
-		case len(t.Key) < 1 || len(t.Key) > 128 || !tagValuePattern.MatchString(t.Key):
+		case len(t.Key) < 1 || len(t.Key) > 128 || !tagValuePattern().MatchString(t.Key):
 			v.add(t.Key, "tags.member.key", "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length between 1 and 128")
-		case len(t.Value) > 256 || !tagValuePattern.MatchString(t.Value):
+		case len(t.Value) > 256 || !tagValuePattern().MatchString(t.Value):
 			v.add(t.Value, "tags.member.value", "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ and have length less than or equal to 256")
 		}
 	}
 }
 
-var executionRolePattern = regexp.MustCompile(`^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
+var executionRolePattern = lazyRegexp(`^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
 
 type createUserProfileInput struct {
 	DomainId        *string
@@ -201,14 +200,14 @@ type createUserProfileOutput struct {
 
 func (s *Simulator) createUserProfile(_ context.Context, c *call, p *principal, in *createUserProfileInput) (any, *apiError) {
 	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "domainId", in.DomainId, true, domainIDPattern)
-	checkName(&v, "userProfileName", in.UserProfileName, true, resourceNamePattern)
+	checkName(&v, "domainId", in.DomainId, true, domainIDPattern())
+	checkName(&v, "userProfileName", in.UserProfileName, true, resourceNamePattern())
 	checkTags(&v, in.Tags)
 	role := ""
 	if in.UserSettings != nil && in.UserSettings.ExecutionRole != nil {
 		role = *in.UserSettings.ExecutionRole
-		if !executionRolePattern.MatchString(role) {
-			v.add(role, "userSettings.executionRole", "Member must satisfy regular expression pattern: "+executionRolePattern.String())
+		if !executionRolePattern().MatchString(role) {
+			v.add(role, "userSettings.executionRole", "Member must satisfy regular expression pattern: "+executionRolePattern().String())
 		}
 	}
 	if e := v.err(); e != nil {
@@ -280,12 +279,12 @@ type createSpaceOutput struct {
 
 func (s *Simulator) createSpace(_ context.Context, c *call, p *principal, in *createSpaceInput) (any, *apiError) {
 	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "domainId", in.DomainId, true, domainIDPattern)
-	checkName(&v, "spaceName", in.SpaceName, true, resourceNamePattern)
+	checkName(&v, "domainId", in.DomainId, true, domainIDPattern())
+	checkName(&v, "spaceName", in.SpaceName, true, resourceNamePattern())
 	checkTags(&v, in.Tags)
 	owner, sharing := "", "Shared"
 	if in.OwnershipSettings != nil {
-		checkName(&v, "ownershipSettings.ownerUserProfileName", in.OwnershipSettings.OwnerUserProfileName, true, resourceNamePattern)
+		checkName(&v, "ownershipSettings.ownerUserProfileName", in.OwnershipSettings.OwnerUserProfileName, true, resourceNamePattern())
 		owner = deref(in.OwnershipSettings.OwnerUserProfileName)
 	}
 	if in.SpaceSharingSettings != nil {
@@ -349,8 +348,8 @@ type describeSpaceOutput struct {
 
 func (s *Simulator) describeSpace(_ context.Context, c *call, p *principal, in *describeSpaceInput) (any, *apiError) {
 	v := validationErrors{code: "ValidationException"}
-	checkName(&v, "domainId", in.DomainId, true, domainIDPattern)
-	checkName(&v, "spaceName", in.SpaceName, true, resourceNamePattern)
+	checkName(&v, "domainId", in.DomainId, true, domainIDPattern())
+	checkName(&v, "spaceName", in.SpaceName, true, resourceNamePattern())
 	if e := v.err(); e != nil {
 		return nil, e
 	}

@@ -7,15 +7,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Input constraints of the SageMaker API, as published in its model. The
 // simulator enforces them exactly so that a client sending values AWS would
 // reject fails in development too.
 var (
-	domainIDPattern     = regexp.MustCompile(`^d-(-*[a-z0-9]){1,61}$`)
-	resourceNamePattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
-	landingURIPattern   = regexp.MustCompile(`^(studio::|app:(JupyterServer|JupyterLab|RStudioServerPro|CodeEditor|Canvas):)`)
+	domainIDPattern     = lazyRegexp(`^d-(-*[a-z0-9]){1,61}$`)
+	resourceNamePattern = lazyRegexp(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
+	landingURIPattern   = lazyRegexp(`^(studio::|app:(JupyterServer|JupyterLab|RStudioServerPro|CodeEditor|Canvas):)`)
 )
 
 const maxResourceNameLen = 63
@@ -92,4 +93,11 @@ func paginate(v *validationErrors, total int, maxResults *int64, nextToken *stri
 		p.next = base64.RawURLEncoding.EncodeToString([]byte(listing + "|" + strconv.Itoa(p.end)))
 	}
 	return p, nil
+}
+
+// lazyRegexp compiles expr on first use. The simulator is linked into
+// every sagegate binary; compiled at start-up, its patterns would be
+// built, and held for good, by `sagegate serve` too, which never uses them.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

@@ -5,13 +5,14 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sync"
 )
 
 // maxFormBytes bounds a login form or token request body; both are tiny.
 const maxFormBytes = 64 << 10
 
 // s256Challenge is the shape of base64url(SHA-256(verifier)): 43 characters.
-var s256Challenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+var s256Challenge = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`) })
 
 // authRequest is an authorization request (RFC 6749 section 4.1.1 with
 // PKCE and OIDC additions). The login form carries it in hidden fields, and
@@ -97,7 +98,7 @@ func checkRequest(a authRequest) *oauthError {
 		// A missing method means "plain" (RFC 7636 section 4.3), which
 		// gives no protection if the request is observed, so it is refused.
 		return invalidRequest("code_challenge_method must be S256")
-	case !s256Challenge.MatchString(a.CodeChallenge):
+	case !s256Challenge().MatchString(a.CodeChallenge):
 		return invalidRequest("code_challenge is not a base64url SHA-256 digest")
 	}
 	return nil

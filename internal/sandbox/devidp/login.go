@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -34,7 +35,7 @@ import (
 
 const loginCookie = "devidp_login"
 
-var cookieValue = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+var cookieValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`) })
 
 //go:embed templates/*.html
 var templateFS embed.FS
@@ -90,7 +91,7 @@ func (i *Issuer) signForm(cookie string, a authRequest, now time.Time) string {
 // rendered for this browser and these parameters, and spends it.
 func (i *Issuer) checkLoginForm(r *http.Request, a authRequest) bool {
 	ck, err := r.Cookie(loginCookie)
-	if err != nil || !cookieValue.MatchString(ck.Value) {
+	if err != nil || !cookieValue().MatchString(ck.Value) {
 		return false
 	}
 	parts := strings.Split(r.PostForm.Get("form_token"), ".")
@@ -115,7 +116,7 @@ func (i *Issuer) checkLoginForm(r *http.Request, a authRequest) bool {
 // browserCookie returns the browser's login cookie value, creating and
 // setting one if it has none.
 func (i *Issuer) browserCookie(w http.ResponseWriter, r *http.Request) string {
-	if ck, err := r.Cookie(loginCookie); err == nil && cookieValue.MatchString(ck.Value) {
+	if ck, err := r.Cookie(loginCookie); err == nil && cookieValue().MatchString(ck.Value) {
 		return ck.Value
 	}
 	v := randomToken()

@@ -8,10 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sync"
 )
 
 // codeVerifier is RFC 7636 section 4.1: 43 to 128 unreserved characters.
-var codeVerifier = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+var codeVerifier = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`) })
 
 // serveToken is the token endpoint (RFC 6749 section 3.2).
 func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +111,7 @@ func (i *Issuer) codeGrant(form url.Values, c *Client) (tokenResponse, *oauthErr
 		return tokenResponse{}, e
 	}
 	code, redirectURI, verifier := vals[0], vals[1], vals[2]
-	if !codeVerifier.MatchString(verifier) {
+	if !codeVerifier().MatchString(verifier) {
 		return tokenResponse{}, invalidRequest("code_verifier must be 43 to 128 unreserved characters")
 	}
 	entry, err := i.store.redeemCode(code, i.now())
