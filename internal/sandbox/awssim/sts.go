@@ -23,6 +23,11 @@ const (
 	defaultSessionDuration = time.Hour
 	// roleChainingLimit caps sessions assumed with temporary credentials.
 	roleChainingLimit = time.Hour
+	// sessionTokenBytes of randomness make an 800-character session
+	// token: AWS's are several hundred characters (not a fixed size), and
+	// what a gateway holds per person in a load test should be what it
+	// would hold against AWS.
+	sessionTokenBytes = 600
 )
 
 var (
@@ -231,7 +236,7 @@ func (s *Simulator) assumeRole(_ context.Context, c *call, p *principal, params 
 	sess := &session{
 		accessKeyID:     randomKeyID("ASIA"),
 		secretAccessKey: randomSecret(30),
-		sessionToken:    randomSecret(96),
+		sessionToken:    randomSecret(sessionTokenBytes),
 		expires:         now.Add(duration).UTC().Truncate(time.Second),
 		accountID:       accountID,
 		roleARN:         roleARN,
