@@ -73,7 +73,9 @@ type ProviderConfig struct {
 }
 
 var (
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	// At most 63 characters, checked apart (a counted repetition compiles
+	// to a copy of its class per count).
+	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	poolPattern   = regexp.MustCompile(`^[\w-]+_[0-9A-Za-z]+$`)
 	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 )
@@ -89,7 +91,7 @@ func (c ProviderConfig) Validate() []error {
 	switch {
 	case c.Name == "":
 		add("name", "required")
-	case !namePattern.MatchString(c.Name):
+	case len(c.Name) > 63 || !namePattern.MatchString(c.Name):
 		add("name", "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
 	if c.Issuer != "" {

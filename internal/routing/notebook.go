@@ -278,7 +278,7 @@ func (ref NotebookRef) validate(inUser bool) []*FieldError {
 		switch {
 		case ref.LOB == "":
 			add("lob", "required: the LOB whose account holds the notebook")
-		case !lobNameRE.MatchString(ref.LOB):
+		case !validLOBName(ref.LOB):
 			add("lob", "must be a LOB name, got %q", ref.LOB)
 		}
 	}

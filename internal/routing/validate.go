@@ -34,10 +34,12 @@ func Prefix(prefix string, errs []error) []error {
 // Patterns from the SageMaker and IAM API references. Where AWS also caps
 // the length, the check sits next to the pattern.
 var (
-	lobNameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+	// Lengths are checked apart from these where a counted repetition
+	// would compile to a copy of its class per count (tens of KB each).
+	lobNameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 	accountIDRE  = regexp.MustCompile(`^[0-9]{12}$`)
 	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
-	domainIDRE   = regexp.MustCompile(`^d-(-*[a-z0-9]){1,61}$`)
+	domainIDRE   = regexp.MustCompile(`^d-(-*[a-z0-9])+$`)
 	roleARNRE    = regexp.MustCompile(`^arn:([^:]*):iam::([^:]*):role/(.*)$`)
 	roleRE       = regexp.MustCompile(`^(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
 	externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
@@ -57,6 +59,12 @@ const (
 	maxLandingURILen   = 1023
 )
 
+// validLOBName: 1 to 63 of a-z, 0-9, '.', '_', '-', starting with a
+// letter or digit.
+func validLOBName(s string) bool {
+	return len(s) <= 63 && lobNameRE.MatchString(s)
+}
+
 // Validate reports every problem with l at once, each as a *FieldError named
 // after the field's JSON key, so an operator fixes a route in one pass. It
 // checks l as it will be used: call Normalize first, or the empty fields that
@@ -70,7 +78,7 @@ func (l LOB) Validate() []error {
 	switch {
 	case l.Name == "":
 		add("name", "required")
-	case !lobNameRE.MatchString(l.Name):
+	case !validLOBName(l.Name):
 		// The name is a target id and a URL path segment.
 		add("name", "must be 1 to 63 of a-z, 0-9, '.', '_', '-', starting with a letter or digit, got %q", l.Name)
 	}
