@@ -40,6 +40,8 @@ func TestValidate(t *testing.T) {
 		{"cognito region mismatch", ProviderConfig{Name: "p", Type: "cognito", UserPoolID: "eu-west-1_A1", Region: "us-east-1", ClientIDs: []string{"c"}}, []string{"region"}},
 		{"cognito region not derivable", ProviderConfig{Name: "p", Type: "cognito", UserPoolID: "local_A1", ClientIDs: []string{"c"}}, []string{"region"}},
 		{"issuer with query", ProviderConfig{Name: "p", Type: "oidc", Issuer: "https://idp.example.com?x=1", Audiences: []string{"a"}}, []string{"issuer"}},
+		{"name of 63", ProviderConfig{Name: "p" + strings.Repeat("x", 62), Type: "cognito", UserPoolID: "eu-west-1_A1", ClientIDs: []string{"c"}}, nil},
+		{"name of 64", ProviderConfig{Name: "p" + strings.Repeat("x", 63), Type: "cognito", UserPoolID: "eu-west-1_A1", ClientIDs: []string{"c"}}, []string{"name"}},
 		{"relative issuer", ProviderConfig{Name: "p", Type: "oidc", Issuer: "idp.example.com", Audiences: []string{"a"}}, []string{"issuer"}},
 	}
 	for _, tt := range tests {

@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 )
 
 func TestFromHeader(t *testing.T) {
-	if got := FromHeader("client-req-12345"); got != "client-req-12345" {
-		t.Errorf("acceptable id replaced: %q", got)
+	for _, ok := range []string{"client-req-12345", "abcd1234", strings.Repeat("a", 64)} {
+		if got := FromHeader(ok); got != ok {
+			t.Errorf("acceptable id %q replaced: %q", ok, got)
+		}
 	}
-	for _, bad := range []string{"", "short", "has space in it", "line\nbreak-injected", string(make([]byte, 65))} {
+	for _, bad := range []string{"", "short", "abcd123", strings.Repeat("a", 65), "has space in it", "line\nbreak-injected", string(make([]byte, 65))} {
 		got := FromHeader(bad)
 		if got == bad || !acceptable.MatchString(got) {
 			t.Errorf("FromHeader(%q) = %q, want a fresh id", bad, got)

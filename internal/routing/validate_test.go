@@ -51,6 +51,7 @@ func TestLOBValidate(t *testing.T) {
 		{name: "name slash", change: func(l *LOB) { l.Name = "a/b" }, want: []string{"name: must be"}},
 		{name: "name leading dot", change: func(l *LOB) { l.Name = ".a" }, want: []string{"name: must be"}},
 		{name: "name too long", change: func(l *LOB) { l.Name = strings.Repeat("a", 64) }, want: []string{"name: must be"}},
+		{name: "name longest", change: func(l *LOB) { l.Name = strings.Repeat("a", 63) }},
 
 		{name: "account short", change: func(l *LOB) {
 			l.AccountID = "12345678901"
@@ -98,6 +99,7 @@ func TestLOBValidate(t *testing.T) {
 		{name: "domain upper", change: func(l *LOB) { l.DomainID = "d-ABC" }, want: []string{"domainId: must be"}},
 		{name: "domain trailing hyphen", change: func(l *LOB) { l.DomainID = "d-abc-" }, want: []string{"domainId: must be"}},
 		{name: "domain too long", change: func(l *LOB) { l.DomainID = "d-" + strings.Repeat("a", 62) }, want: []string{"domainId: must be"}},
+		{name: "domain longest", change: func(l *LOB) { l.DomainID = "d-" + strings.Repeat("a", 61) }},
 
 		{name: "role missing", change: func(l *LOB) { l.RoleARN = "" }, want: []string{"roleArn: required"}},
 		{name: "role not an arn", change: func(l *LOB) { l.RoleARN = "arn:aws:s3:::bucket" }, want: []string{"roleArn: must be arn:"}},

@@ -159,6 +159,13 @@ func TestConfigValidate(t *testing.T) {
 	if errs := (dynamodb.Config{}).Validate(); len(errs) != 0 {
 		t.Errorf("defaults: %v", errs)
 	}
+	// DynamoDB's table names are 3 to 255 characters.
+	if errs := (dynamodb.Config{UsersTable: "abc", LOBsTable: strings.Repeat("t", 255)}).Validate(); len(errs) != 0 {
+		t.Errorf("shortest and longest names: %v", errs)
+	}
+	if errs := (dynamodb.Config{UsersTable: "ab", LOBsTable: strings.Repeat("t", 256)}).Validate(); len(errs) != 2 {
+		t.Errorf("names of 2 and 256: %v, want both refused", errs)
+	}
 	errs := dynamodb.Config{UsersTable: "t", LOBsTable: "t", Endpoint: "localhost:8000"}.Validate()
 	var msgs []string
 	for _, e := range errs {
