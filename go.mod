@@ -22,7 +22,6 @@ require (
 	github.com/spf13/pflag v1.0.9
 	golang.org/x/oauth2 v0.37.0
 	golang.org/x/sync v0.24.0
-	golang.org/x/time v0.16.0
 	sigs.k8s.io/yaml v1.6.0
 )
 
