@@ -73,3 +73,21 @@ func TestCacheBoundsByMaxTTLAndNeverCachesFailures(t *testing.T) {
 		t.Errorf("a failure was cached: %d calls", next.calls.Load())
 	}
 }
+
+// The cache holds at most its size: past it, some token is verified again.
+func TestCacheIsBounded(t *testing.T) {
+	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	next := &countingVerifier{exp: clock.Now().Add(time.Hour)}
+	c := NewCache(next, 2, time.Minute, clock.Now)
+	for _, tok := range []string{"a", "b", "c", "a", "b", "c"} {
+		if p, err := c.Verify(context.Background(), tok); err != nil || p.Username != tok {
+			t.Fatalf("verify %s: %v %v", tok, p, err)
+		}
+	}
+	if n := next.calls.Load(); n < 4 {
+		t.Fatalf("%d underlying verifications for 3 tokens in a cache of 2, want at least 4", n)
+	}
+	if c.entries.Len() > 2 {
+		t.Fatalf("cache holds %d entries, want at most 2", c.entries.Len())
+	}
+}

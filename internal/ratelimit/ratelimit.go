@@ -6,6 +6,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/sagegate/sagegate/internal/sweepmap"
 )
 
 // Keyed is a set of token buckets, one per key, kept as the generic cell
@@ -18,24 +20,21 @@ import (
 // people active it is the difference between a few and a few hundred KB.
 //
 // A key whose instant has passed has a full bucket, the same as a key
-// never seen, so it is forgotten when the set is swept; the set is swept
-// as it doubles, and when it reaches maxKeys. If it is still full after
-// a sweep, some key is forgotten: it starts again with a full bucket,
-// which only ever errs on the side of the person.
+// never seen, so it is forgotten when the set is swept (sweepmap); a key
+// forgotten to respect maxKeys starts again with a full bucket, which
+// only ever errs on the side of the person.
 type Keyed struct {
 	interval  int64 // nanoseconds per token
 	tolerance int64 // how far ahead of now a key's instant may be: (burst-1) intervals
 	burst     int
-	maxKeys   int
 	now       func() time.Time
 
-	mu        sync.Mutex
-	full      map[string]int64 // key -> unix nanoseconds at which its bucket is full
-	nextSweep int
+	mu   sync.Mutex
+	full *sweepmap.Map[string, int64] // key -> unix nanoseconds at which its bucket is full
 }
 
-// sweepFloor is the size below which the set is not swept as it grows.
-const sweepFloor = 1024
+// fullAgain says a key's bucket is full at now: it can be forgotten.
+func fullAgain(at, now int64) bool { return at <= now }
 
 // New allows each key perSecond events on average with bursts of burst.
 // maxKeys bounds memory.
@@ -49,8 +48,8 @@ func New(perSecond float64, burst, maxKeys int, now func() time.Time) *Keyed {
 		interval = max(1, int64(min(float64(time.Second)/perSecond, float64(interval))))
 	}
 	k := &Keyed{
-		interval: interval, burst: burst, maxKeys: max(maxKeys, 1), now: now,
-		full: map[string]int64{}, nextSweep: sweepFloor,
+		interval: interval, burst: burst, now: now,
+		full: sweepmap.New[string](maxKeys, fullAgain),
 	}
 	if burst > 1 {
 		k.tolerance = int64(min(float64(burst-1)*float64(interval), math.MaxInt64/4))
@@ -68,42 +67,18 @@ func (k *Keyed) Allow(key string) (bool, time.Duration) {
 	now := k.now().UnixNano()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	at, known := k.full[key]
+	at, _ := k.full.Get(key)
 	at = max(at, now)
 	if wait := at - now - k.tolerance; wait > 0 {
 		return false, time.Duration(wait)
 	}
-	if !known {
-		k.makeRoom(now)
-	}
-	k.full[key] = min(at, math.MaxInt64-k.interval) + k.interval
+	k.full.Put(key, min(at, math.MaxInt64-k.interval)+k.interval, now)
 	return true, 0
-}
-
-// makeRoom sweeps the set when it has doubled since the last sweep or is
-// at maxKeys, and forgets some key if it is still full.
-func (k *Keyed) makeRoom(now int64) {
-	n := len(k.full)
-	if n < k.nextSweep && n < k.maxKeys {
-		return
-	}
-	for key, at := range k.full {
-		if at <= now {
-			delete(k.full, key)
-		}
-	}
-	if len(k.full) >= k.maxKeys {
-		for key := range k.full {
-			delete(k.full, key)
-			break
-		}
-	}
-	k.nextSweep = max(sweepFloor, 2*len(k.full))
 }
 
 // Len is the number of keys whose bucket is not known to be full.
 func (k *Keyed) Len() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return len(k.full)
+	return k.full.Len()
 }

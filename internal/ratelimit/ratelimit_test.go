@@ -101,17 +101,18 @@ func TestKeyedForgetsKeysAtMaxKeys(t *testing.T) {
 func TestKeyedSweepsFullBuckets(t *testing.T) {
 	c := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	l := New(1, 5, 1_000_000, c.Now)
-	for i := range sweepFloor {
+	const floor = 1024 // sweepmap's
+	for i := range floor {
 		l.Allow(fmt.Sprintf("early-%d", i))
 	}
 	l.Allow("busy")
 	l.Allow("busy")
 	c.Advance(time.Second) // the early keys' buckets are full again; busy's is not
-	for i := range sweepFloor {
+	for i := range floor {
 		l.Allow(fmt.Sprintf("late-%d", i))
 	}
-	if n := l.Len(); n > sweepFloor+1 {
-		t.Fatalf("keys = %d, want the full early buckets swept (at most %d)", n, sweepFloor+1)
+	if n := l.Len(); n > floor+1 {
+		t.Fatalf("keys = %d, want the full early buckets swept (at most %d)", n, floor+1)
 	}
 	// busy kept its state: 5 - 2 + 1 refilled = 4 tokens.
 	for i := range 4 {
