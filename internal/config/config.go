@@ -35,8 +35,8 @@ type Config struct {
 // GOMEMLIMIT in the environment win over both keys.
 type Runtime struct {
 	// GCPercent is how far (in percent of the live data) the heap may
-	// grow between collections: 10 to 1000, default 40, which holds about
-	// a fifth less memory than Go's 100 for more CPU per request when the
+	// grow between collections: 10 to 1000, default 30, which holds about
+	// a quarter less memory than Go's 100 for more CPU per request when the
 	// gateway runs flat out (BENCHMARKS.md).
 	GCPercent int `json:"gcPercent,omitempty"`
 	// MemoryLimit is a soft limit on the process's memory: "auto" (the

@@ -27,11 +27,11 @@ import (
 
 // DefaultGCPercent is the GC percent when neither the configuration nor
 // GOGC sets one. With 5,000 people launching (BENCHMARKS.md) the gateway
-// held about 77 MB at Go's 100, 65 MB at 50 and 62 MB at 40. The price is
-// CPU: the collector's share grows as 100/GCPercent, so a gateway running
-// flat out serves about a fifth fewer launches per core than at 100; at
-// the rates people click, it is noise.
-const DefaultGCPercent = 40
+// peaked at about 77 MiB at Go's 100, 65 at 50, 61 at 40 and 58 at 30.
+// The price is CPU: the collector's share grows as 100/GCPercent, so a
+// gateway running flat out served about a fifth fewer launches per second
+// than at 100; at the rates people click, it is noise.
+const DefaultGCPercent = 30
 
 // autoPercent of the container's or function's memory becomes the soft
 // limit: the rest is left for what the Go runtime does not count (the
