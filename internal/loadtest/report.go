@@ -334,9 +334,9 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  warm-up       %d requests: %s\n", r.Warmup.Requests, formatCounts(r.Warmup.Outcomes))
 	}
 	if r.Memory != nil {
-		fmt.Fprintf(w, "  memory        peak RSS %.1f MB, RSS %.1f MB", mb(r.Memory.VmHWMBytes), mb(r.Memory.VmRSSBytes))
+		fmt.Fprintf(w, "  memory        peak RSS %.1f MiB, RSS %.1f MiB", mib(r.Memory.VmHWMBytes), mib(r.Memory.VmRSSBytes))
 		if r.Memory.GoTotalBytes > 0 {
-			fmt.Fprintf(w, ", Go heap %.1f MB of %.1f MB", mb(int64(r.Memory.GoHeapBytes)), mb(int64(r.Memory.GoTotalBytes)))
+			fmt.Fprintf(w, ", Go heap %.1f MiB of %.1f MiB", mib(int64(r.Memory.GoHeapBytes)), mib(int64(r.Memory.GoTotalBytes)))
 		}
 		fmt.Fprintf(w, " (%s)\n", r.Memory.Source)
 	}
@@ -358,7 +358,7 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 }
 
-func mb(b int64) float64 { return float64(b) / (1 << 20) }
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 func formatCounts(m map[string]int) string {
 	if len(m) == 0 {
