@@ -110,6 +110,8 @@ func Build(ctx context.Context, cfg *config.Config, deps Deps) (_ *Gateway, err 
 		userChanged = c.ForgetUser
 	}
 	g.Notebooks = newNotebooks(cfg, g.Broker, store, sink, userChanged, deps.NotebookSleep, now, log)
+	// First to close: its background waits write audit records.
+	g.closers = append([]io.Closer{g.Notebooks}, g.closers...)
 
 	// The session manager renders its errors through the server, which is
 	// built after it; the indirection breaks the cycle.

@@ -124,5 +124,7 @@ func BuildNotebooks(ctx context.Context, cfg *config.Config, deps Deps) (*Notebo
 		n.closers = append(n.closers, closer)
 	}
 	n.Manager = newNotebooks(cfg, newBroker(cfg, awsCfg, now, log, nil), store, sink, nil, deps.NotebookSleep, now, log)
+	// First to close: its background waits write audit records.
+	n.closers = append([]io.Closer{n.Manager}, n.closers...)
 	return n, nil
 }

@@ -207,15 +207,36 @@ func (m *Manager) startFlight(ctx context.Context, p *identity.Principal, t rout
 	// the next click) wait for. The bound is on the injected clock, so
 	// tests need not wait for it; the context's deadline is only a safety
 	// net in real time.
+	// Close ends it too.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.WaitTimeout+time.Minute)
+	unhook := context.AfterFunc(m.closing, cancel)
 	rs := &runState{state: state, create: create, deadline: now.Add(m.opts.WaitTimeout)}
 	if m.act(ctx, f, p, rs) {
+		unhook()
 		cancel()
 		return f, false
 	}
-	go func() {
+	wait := func() {
 		defer cancel()
+		defer unhook()
 		m.poll(ctx, f, p, rs)
+	}
+	// Counted under m.mu, which Close takes to end the waits: a wait is
+	// either counted before Close waits for them or begun after it, when
+	// its context is already done and it ends at once.
+	m.mu.Lock()
+	closed := m.closing.Err() != nil
+	if !closed {
+		m.waits.Add(1)
+	}
+	m.mu.Unlock()
+	if closed {
+		wait()
+		return f, false
+	}
+	go func() {
+		defer m.waits.Done()
+		wait()
 	}()
 	return f, false
 }

@@ -267,3 +267,28 @@ func TestTargetStates(t *testing.T) {
 		t.Error("states were described again within StateTTL")
 	}
 }
+
+// TestCloseEndsBackgroundWaits: a gateway shutting down ends the waits it
+// left in the background, and Close returns once they have (the wait here
+// is held in its Sleep until its context ends: without Close ending it,
+// Close would never return), so none polls AWS or writes an audit record
+// after it.
+func TestCloseEndsBackgroundWaits(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.sim.SetNotebookDelays(awssim.NotebookDelays{Start: time.Hour})
+	e.sim.AddNotebookInstance(awssim.NotebookInstance{Account: acct, Name: "nb-alice"})
+	alice := user("alice")
+	e.gate = make(chan struct{}) // every Sleep holds until the wait is ended
+	e.sleeping = make(chan struct{}, 1)
+	o, err := e.m.Open(context.Background(), alice, e.target(t, alice, "lob-a:nb-alice"))
+	if err != nil || o.Flight == nil {
+		t.Fatalf("Open = %+v, %v; want a flight", o, err)
+	}
+	<-e.sleeping // the wait is in the background, between two polls
+	if err := e.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if p := o.Flight.Progress(); !p.Done || p.Err == nil {
+		t.Fatalf("flight after Close = %+v, want ended", p)
+	}
+}

@@ -114,6 +114,11 @@ type Manager struct {
 	states map[string]cachedState
 	// tagged remembers when each instance's last-launch tag was written.
 	tagged map[string]time.Time
+
+	// closing ends the background waits (Close); waits counts them.
+	closing  context.Context
+	endWaits context.CancelFunc
+	waits    sync.WaitGroup
 }
 
 type cachedState struct {
@@ -147,10 +152,24 @@ func New(opts Options) *Manager {
 	if opts.Audit == nil {
 		opts.Audit = audit.Discard{}
 	}
+	closing, endWaits := context.WithCancel(context.Background())
 	return &Manager{
 		opts: opts, ctl: opts.Control, log: opts.Logger, audit: opts.Audit, now: opts.Now,
 		flights: map[string]*Flight{}, states: map[string]cachedState{}, tagged: map[string]time.Time{},
+		closing: closing, endWaits: endWaits,
 	}
+}
+
+// Close ends the waits still going on in the background and returns when
+// they have: a gateway shutting down must not leave them polling AWS, or
+// writing audit records after its audit file is closed. Their flights end
+// with a timeout; the instances go on starting in AWS.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	m.endWaits()
+	m.mu.Unlock()
+	m.waits.Wait()
+	return nil
 }
 
 // IsAdmin reports whether p is in one of the notebook admin groups.
