@@ -1,9 +1,11 @@
 // Package sweepmap is a bounded map for per-person state that stops
 // mattering at an instant the value itself tells (a bucket full again, a
 // token expired): such entries are swept as the map doubles, and when it
-// reaches its bound; if it is still full then, some entry goes. It is the
-// memory of an LRU without its list and per-entry allocations, for caches
-// where forgetting an arbitrary entry early costs little.
+// reaches its bound; if it is still full then, arbitrary entries go, an
+// eighth of the bound, so that a map full of live entries is swept once
+// per eighth of its size inserted, not on every insert. It is the memory
+// of an LRU without its list and per-entry allocations, for caches where
+// forgetting an arbitrary entry early costs little.
 //
 // A Map is not safe for concurrent use: its owner holds its own lock.
 package sweepmap
@@ -48,7 +50,8 @@ func (s *Map[K, V]) Delete(k K) { delete(s.m, k) }
 func (s *Map[K, V]) Len() int { return len(s.m) }
 
 // makeRoom sweeps done entries when the map has doubled since the last
-// sweep or is at its bound, and drops some entry if it is still full.
+// sweep or is at its bound, and drops arbitrary entries down to seven
+// eighths of the bound if it is still full.
 func (s *Map[K, V]) makeRoom(now int64) {
 	n := len(s.m)
 	if n < s.nextSweep && n < s.size {
@@ -60,9 +63,12 @@ func (s *Map[K, V]) makeRoom(now int64) {
 		}
 	}
 	if len(s.m) >= s.size {
+		keep := s.size - max(s.size/8, 1)
 		for k := range s.m {
+			if len(s.m) <= keep {
+				break
+			}
 			delete(s.m, k)
-			break
 		}
 	}
 	s.nextSweep = max(sweepFloor, 2*len(s.m))

@@ -10,6 +10,25 @@ type expires int64
 
 func done(v expires, now int64) bool { return int64(v) <= now }
 
+// A map full of live entries makes room for an eighth of its bound at a
+// time, so that it is not swept on every insert.
+func TestFullMapMakesRoomByEighths(t *testing.T) {
+	m := New[int, expires](800, done)
+	for i := range 800 {
+		m.Put(i, 100, 0)
+	}
+	m.Put(800, 100, 0)
+	if m.Len() != 701 {
+		t.Fatalf("len %d after an insert into a full map, want 700 kept + 1", m.Len())
+	}
+	for i := 801; i < 900; i++ {
+		m.Put(i, 100, 0)
+	}
+	if m.Len() != 800 {
+		t.Fatalf("len %d, want 800: no entry dropped before the bound again", m.Len())
+	}
+}
+
 func TestBoundKeepsTheNewest(t *testing.T) {
 	m := New[string, expires](2, done)
 	m.Put("a", 100, 0)
