@@ -73,8 +73,9 @@ func (s Settings) Validate() []error {
 type Host struct {
 	// Env is os.LookupEnv's shape.
 	Env func(string) (string, bool)
-	// Cgroup is the process's cgroup v2 directory (os.DirFS of
-	// /sys/fs/cgroup); nil when there is none to read.
+	// Cgroup is the cgroup file system as the process sees it (os.DirFS
+	// of /sys/fs/cgroup: v2's memory.max at its root, v1's
+	// memory/memory.limit_in_bytes); nil when there is none to read.
 	Cgroup fs.FS
 }
 

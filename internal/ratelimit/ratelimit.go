@@ -15,9 +15,9 @@ import (
 // time at which its bucket would be full again (its "theoretical arrival
 // time"). A request is allowed when that instant is less than a burst's
 // worth of intervals ahead of now, and then moves it one interval on.
-// This is exactly a token bucket, in 8 bytes a person instead of a
-// limiter object and an LRU entry (about 200 bytes): with thousands of
-// people active it is the difference between a few and a few hundred KB.
+// This is exactly a token bucket, in one int64 a person (about 30 bytes
+// with the map's own) instead of a limiter object and an LRU entry (about
+// 200 bytes).
 //
 // A key whose instant has passed has a full bucket, the same as a key
 // never seen, so it is forgotten when the set is swept (sweepmap); a key
@@ -76,8 +76,8 @@ func (k *Keyed) Allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
-// Len is the number of keys whose bucket is not known to be full.
-func (k *Keyed) Len() int {
+// keys is the number of keys whose bucket is not known to be full.
+func (k *Keyed) keys() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.full.Len()

@@ -8,14 +8,20 @@ import (
 	"github.com/sagegate/sagegate/internal/testutil"
 )
 
+// allowN takes n tokens for key, failing the test if any is refused.
+func allowN(t *testing.T, l *Keyed, key string, n int) {
+	t.Helper()
+	for i := range n {
+		if ok, wait := l.Allow(key); !ok {
+			t.Fatalf("%s's request %d of %d refused (wait %v)", key, i+1, n, wait)
+		}
+	}
+}
+
 func TestKeyedBucketsAreIndependent(t *testing.T) {
 	c := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	l := New(1, 3, 100, c.Now) // one per second, bursts of three
-	for i := 0; i < 3; i++ {
-		if ok, _ := l.Allow("alice"); !ok {
-			t.Fatalf("burst request %d refused", i)
-		}
-	}
+	allowN(t, l, "alice", 3)
 	ok, wait := l.Allow("alice")
 	if ok || wait <= 0 || wait > time.Second {
 		t.Fatalf("fourth request: ok=%v wait=%v, want refused with a wait up to 1s", ok, wait)
@@ -41,11 +47,7 @@ func TestKeyedBucketsAreIndependent(t *testing.T) {
 func TestKeyedRefillsUpToTheBurst(t *testing.T) {
 	c := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	l := New(0.5, 10, 100, c.Now) // 30 a minute, bursts of 10: the launch default
-	for i := range 10 {
-		if ok, _ := l.Allow("alice"); !ok {
-			t.Fatalf("burst request %d refused", i)
-		}
-	}
+	allowN(t, l, "alice", 10)
 	if ok, wait := l.Allow("alice"); ok || wait != 2*time.Second {
 		t.Fatalf("11th: ok=%v wait=%v, want refused for 2s", ok, wait)
 	}
@@ -55,11 +57,7 @@ func TestKeyedRefillsUpToTheBurst(t *testing.T) {
 	}
 	// An hour idle fills the bucket to its burst, not beyond.
 	c.Advance(time.Hour)
-	for i := range 10 {
-		if ok, _ := l.Allow("alice"); !ok {
-			t.Fatalf("after an hour, request %d refused", i)
-		}
-	}
+	allowN(t, l, "alice", 10)
 	if ok, _ := l.Allow("alice"); ok {
 		t.Fatal("the bucket held more than its burst")
 	}
@@ -68,11 +66,7 @@ func TestKeyedRefillsUpToTheBurst(t *testing.T) {
 func TestKeyedWithoutRefillOrBurst(t *testing.T) {
 	c := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	l := New(0, 2, 100, c.Now)
-	for i := range 2 {
-		if ok, _ := l.Allow("a"); !ok {
-			t.Fatalf("request %d of a burst of 2 refused", i)
-		}
-	}
+	allowN(t, l, "a", 2)
 	c.Advance(24 * time.Hour)
 	if ok, wait := l.Allow("a"); ok || wait <= 0 {
 		t.Fatalf("no rate: ok=%v wait=%v, want refused", ok, wait)
@@ -88,7 +82,7 @@ func TestKeyedForgetsKeysAtMaxKeys(t *testing.T) {
 	l.Allow("a")
 	l.Allow("b")
 	l.Allow("c") // the set is full: one of a and b is forgotten
-	if n := l.Len(); n != 2 {
+	if n := l.keys(); n != 2 {
 		t.Fatalf("keys = %d, want 2", n)
 	}
 	if ok, _ := l.Allow("c"); ok {
@@ -111,15 +105,11 @@ func TestKeyedSweepsFullBuckets(t *testing.T) {
 	for i := range floor {
 		l.Allow(fmt.Sprintf("late-%d", i))
 	}
-	if n := l.Len(); n > floor+1 {
+	if n := l.keys(); n > floor+1 {
 		t.Fatalf("keys = %d, want the full early buckets swept (at most %d)", n, floor+1)
 	}
 	// busy kept its state: 5 - 2 + 1 refilled = 4 tokens.
-	for i := range 4 {
-		if ok, _ := l.Allow("busy"); !ok {
-			t.Fatalf("busy's request %d refused", i)
-		}
-	}
+	allowN(t, l, "busy", 4)
 	if ok, _ := l.Allow("busy"); ok {
 		t.Fatal("busy's bucket was forgotten in the sweep (it started full again)")
 	}
