@@ -22,10 +22,16 @@ func (v *countingVerifier) Verify(_ context.Context, raw string) (*Principal, er
 	return &Principal{Username: raw, ExpiresAt: v.exp}, nil
 }
 
-func TestCacheServesVerifiedTokensUntilExpiry(t *testing.T) {
+// newCountingCache is a Cache of size entries for at most maxTTL over a
+// countingVerifier whose tokens expire expiresIn from the clock's start.
+func newCountingCache(size int, maxTTL, expiresIn time.Duration) (*Cache, *countingVerifier, *testutil.Clock) {
 	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	next := &countingVerifier{exp: clock.Now().Add(2 * time.Minute)}
-	c := NewCache(next, 100, 5*time.Minute, clock.Now)
+	next := &countingVerifier{exp: clock.Now().Add(expiresIn)}
+	return NewCache(next, size, maxTTL, clock.Now), next, clock
+}
+
+func TestCacheServesVerifiedTokensUntilExpiry(t *testing.T) {
+	c, next, clock := newCountingCache(100, 5*time.Minute, 2 * time.Minute)
 	var hits int
 	c.OnLookup = func(hit bool) {
 		if hit {
@@ -55,9 +61,7 @@ func TestCacheServesVerifiedTokensUntilExpiry(t *testing.T) {
 }
 
 func TestCacheBoundsByMaxTTLAndNeverCachesFailures(t *testing.T) {
-	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	next := &countingVerifier{exp: clock.Now().Add(time.Hour)}
-	c := NewCache(next, 100, time.Minute, clock.Now)
+	c, next, clock := newCountingCache(100, time.Minute, time.Hour)
 	c.Verify(context.Background(), "alice")
 	clock.Advance(61 * time.Second)
 	c.Verify(context.Background(), "alice")
@@ -76,9 +80,7 @@ func TestCacheBoundsByMaxTTLAndNeverCachesFailures(t *testing.T) {
 
 // The cache holds at most its size: past it, some token is verified again.
 func TestCacheIsBounded(t *testing.T) {
-	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	next := &countingVerifier{exp: clock.Now().Add(time.Hour)}
-	c := NewCache(next, 2, time.Minute, clock.Now)
+	c, next, _ := newCountingCache(2, time.Minute, time.Hour)
 	for _, tok := range []string{"a", "b", "c", "a", "b", "c"} {
 		if p, err := c.Verify(context.Background(), tok); err != nil || p.Username != tok {
 			t.Fatalf("verify %s: %v %v", tok, p, err)
