@@ -204,10 +204,9 @@ func (m *Manager) startFlight(ctx context.Context, p *identity.Principal, t rout
 	m.log.InfoContext(ctx, "notebook: waiting for an instance", "user", p.Username, "target", t.ID,
 		"account", t.AccountID, "instance", t.NotebookInstance, "state", state)
 	// Detached: closing the tab must not abandon a start that others (or
-	// the next click) wait for. The bound is on the injected clock, so
-	// tests need not wait for it; the context's deadline is only a safety
-	// net in real time.
-	// Close ends it too.
+	// the next click) wait for; only the Manager's Close ends it. The
+	// bound is on the injected clock, so tests need not wait for it; the
+	// context's deadline is only a safety net in real time.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.WaitTimeout+time.Minute)
 	unhook := context.AfterFunc(m.closing, cancel)
 	rs := &runState{state: state, create: create, deadline: now.Add(m.opts.WaitTimeout)}
