@@ -43,9 +43,6 @@ func (s *Map[K, V]) Put(k K, v V, now int64) {
 	s.m[k] = v
 }
 
-// Delete forgets k.
-func (s *Map[K, V]) Delete(k K) { delete(s.m, k) }
-
 // Len is the number of entries, done ones included until swept.
 func (s *Map[K, V]) Len() int { return len(s.m) }
 
