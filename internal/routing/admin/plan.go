@@ -144,25 +144,30 @@ func Apply(ctx context.Context, s routing.Store, changes []Change) error {
 }
 
 func apply(ctx context.Context, s routing.Store, c Change) error {
-	switch c.Kind + "/" + c.Op {
-	case routing.KindLOB + "/" + OpCreate:
-		return s.CreateLOB(ctx, c.lob)
-	case routing.KindLOB + "/" + OpUpdate:
-		return s.UpdateLOB(ctx, c.Key, func(routing.LOB) (routing.LOB, error) { return c.lob, nil })
-	case routing.KindLOB + "/" + OpDelete:
-		return s.DeleteLOB(ctx, c.Key)
-	case routing.KindUser + "/" + OpCreate:
-		return s.CreateUser(ctx, c.user)
-	case routing.KindUser + "/" + OpUpdate:
-		return s.UpdateUser(ctx, c.Key, func(routing.User) (routing.User, error) { return c.user, nil })
-	case routing.KindUser + "/" + OpDelete:
-		return s.DeleteUser(ctx, c.Key)
-	case routing.KindGroup + "/" + OpCreate:
-		return s.CreateGroup(ctx, c.group)
-	case routing.KindGroup + "/" + OpUpdate:
-		return s.UpdateGroup(ctx, c.Key, func(routing.Group) (routing.Group, error) { return c.group, nil })
-	case routing.KindGroup + "/" + OpDelete:
-		return s.DeleteGroup(ctx, c.Key)
+	switch c.Kind {
+	case routing.KindLOB:
+		return applyOp(ctx, c, c.lob, s.CreateLOB, s.UpdateLOB, s.DeleteLOB)
+	case routing.KindUser:
+		return applyOp(ctx, c, c.user, s.CreateUser, s.UpdateUser, s.DeleteUser)
+	case routing.KindGroup:
+		return applyOp(ctx, c, c.group, s.CreateGroup, s.UpdateGroup, s.DeleteGroup)
+	}
+	return fmt.Errorf("unknown change %s %s", c.Op, c.Kind)
+}
+
+// applyOp makes change c of one kind of record, v being the planned
+// record: an update replaces the stored one with it.
+func applyOp[T any](ctx context.Context, c Change, v T,
+	create func(context.Context, T) error,
+	update func(context.Context, string, func(T) (T, error)) error,
+	del func(context.Context, string) error) error {
+	switch c.Op {
+	case OpCreate:
+		return create(ctx, v)
+	case OpUpdate:
+		return update(ctx, c.Key, func(T) (T, error) { return v, nil })
+	case OpDelete:
+		return del(ctx, c.Key)
 	}
 	return fmt.Errorf("unknown change %s %s", c.Op, c.Kind)
 }
@@ -197,7 +202,7 @@ func fieldDiff(a, b any) string {
 			diffs = append(diffs, k+" changed")
 			continue
 		}
-		diffs = append(diffs, fmt.Sprintf("%s %s -> %s", k, orNone(x), orNone(y)))
+		diffs = append(diffs, fmt.Sprintf("%s %s -> %s", k, orText(x, "(none)"), orText(y, "(none)")))
 	}
 	return strings.Join(diffs, ", ")
 }
@@ -211,11 +216,4 @@ func jsonFields(v any) map[string]string {
 		out[k] = string(raw)
 	}
 	return out
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }

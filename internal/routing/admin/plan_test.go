@@ -36,6 +36,20 @@ func changeStrings(cs []Change) []string {
 	return out
 }
 
+// planAndApply plans want over s without pruning, applies the plan, and
+// returns its changes.
+func planAndApply(t *testing.T, s routing.Store, want Routes) []string {
+	t.Helper()
+	changes, err := Plan(context.Background(), s, want, planDefaults, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Apply(context.Background(), s, changes); err != nil {
+		t.Fatal(err)
+	}
+	return changeStrings(changes)
+}
+
 func TestPlanApplyPrune(t *testing.T) {
 	ctx := context.Background()
 	s := openRoutes(t, `
@@ -104,15 +118,8 @@ users:
 		LOBs:  []routing.LOB{{Name: "lob-a", AccountID: "111122223333", DomainID: "d-aaaaaaaaaaaa"}},
 		Users: []routing.User{{Name: "bob", LOBs: []string{"lob-a"}}, {Name: "dave", LOBs: []string{"lob-a"}}},
 	}
-	changes, err := Plan(ctx, s, want, planDefaults, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := changeStrings(changes); len(got) != 1 || got[0] != "~ user dave: disabled true -> (none)" {
+	if got := planAndApply(t, s, want); len(got) != 1 || got[0] != "~ user dave: disabled true -> (none)" {
 		t.Errorf("plan = %q, want dave's disabled flag only", got)
-	}
-	if err := Apply(ctx, s, changes); err != nil {
-		t.Fatal(err)
 	}
 	if u, err := s.GetUser(ctx, "dave"); err != nil || u.Disabled {
 		t.Errorf("dave after apply = %+v, %v; want enabled", u, err)
@@ -132,5 +139,31 @@ func TestApplyStopsAtTheFirstFailure(t *testing.T) {
 	}
 	if _, err := s.GetGroup(ctx, "g"); err == nil {
 		t.Error("the change after the failure was applied")
+	}
+}
+
+func TestApplyUpdatesGroupAndRefusesUnknownChange(t *testing.T) {
+	ctx := context.Background()
+	s := openRoutes(t, `
+lobs:
+  lob-a: {accountId: "111122223333", domainId: d-aaaaaaaaaaaa}
+  lob-b: {accountId: "444455556666", domainId: d-bbbbbbbbbbbb}
+groups:
+  team: [lob-a]
+`)
+	want := Routes{
+		LOBs:   []routing.LOB{{Name: "lob-a", AccountID: "111122223333", DomainID: "d-aaaaaaaaaaaa"}, {Name: "lob-b", AccountID: "444455556666", DomainID: "d-bbbbbbbbbbbb"}},
+		Groups: []routing.Group{{Name: "team", LOBs: []string{"lob-a", "lob-b"}}},
+	}
+	if got := planAndApply(t, s, want); len(got) != 1 || got[0] != "~ group team: lobs [lob-a] -> [lob-a lob-b]" {
+		t.Errorf("plan = %q, want team's lobs only", got)
+	}
+	if g, err := s.GetGroup(ctx, "team"); err != nil || !slices.Equal(g.LOBs, []string{"lob-a", "lob-b"}) {
+		t.Errorf("team after apply = %+v, %v", g, err)
+	}
+	for _, c := range []Change{{Op: "rename", Kind: routing.KindUser, Key: "bob"}, {Op: OpDelete, Kind: "space", Key: "s"}} {
+		if err := Apply(ctx, s, []Change{c}); err == nil {
+			t.Errorf("%+v applied, want an unknown change refused", c)
+		}
 	}
 }
