@@ -46,17 +46,7 @@ type Report struct {
 }
 
 // OK reports whether the check found no problem.
-func (r Report) OK() bool {
-	if len(r.Problems) > 0 {
-		return false
-	}
-	for _, l := range r.LOBs {
-		if len(l.Problems) > 0 {
-			return false
-		}
-	}
-	return true
-}
+func (r Report) OK() bool { return r.count() == 0 }
 
 // maxNamed bounds how many users a problem names; the rest are counted.
 const maxNamed = 10
