@@ -92,30 +92,25 @@ func (m *Manager) Reap(ctx context.Context, lobs []routing.LOB, o ReapOptions) (
 }
 
 func (m *Manager) reapAccount(ctx context.Context, p *identity.Principal, l routing.LOB, shared map[string]bool, o ReapOptions) ([]IdleNotebook, error) {
-	lobTarget := routing.Target{ID: l.Name, Kind: routing.KindNotebook, LOB: l.Name, AccountID: l.AccountID, Region: l.Region,
-		RoleARN: l.RoleARN, ExternalID: l.ExternalID}
-	running, err := m.ctl.ListNotebooks(ctx, p, lobTarget, broker.NotebookFilter{Status: StateInService})
+	running, err := m.ctl.ListNotebooks(ctx, p, LOBTarget(l, ""), broker.NotebookFilter{Status: StateInService})
 	if err != nil {
 		return nil, err
 	}
 	now := m.now()
 	var out []IdleNotebook
 	for _, nb := range running {
-		t := lobTarget
-		t.NotebookInstance, t.ID = nb.Name, routing.NotebookTargetID(l.Name, nb.Name)
+		t := LOBTarget(l, nb.Name)
 		tags, err := m.ctl.NotebookTags(ctx, p, t, nb.ARN)
 		if err != nil {
 			out = append(out, IdleNotebook{LOB: l.Name, Account: l.AccountID, Region: l.Region, Name: nb.Name, Err: err})
 			continue
 		}
 		last, from := nb.LastModified, FromStateChange
-		if v, ok := tags[TagLastLaunch]; ok {
-			if ts, err := time.Parse(time.RFC3339, v); err == nil && ts.After(last) {
-				last, from = ts, FromLaunchTag
-			}
+		v, launched := tags[TagLastLaunch]
+		if ts, err := time.Parse(time.RFC3339, v); launched && err == nil && ts.After(last) {
+			last, from = ts, FromLaunchTag
 		}
 		_, owned := tags[TagUser]
-		_, launched := tags[TagLastLaunch]
 		if !owned && !launched && !shared[nb.Name] {
 			continue // not sagegate's to stop
 		}

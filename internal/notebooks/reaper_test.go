@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagegate/sagegate/internal/lambda/events"
 	"github.com/sagegate/sagegate/internal/notebooks"
 	"github.com/sagegate/sagegate/internal/sandbox/awssim"
 )
@@ -91,5 +92,27 @@ func TestReapIdleNotebooks(t *testing.T) {
 	again, _ := e.m.Reap(context.Background(), lobs, notebooks.ReapOptions{Idle: 2 * time.Hour})
 	if len(again) != 0 {
 		t.Errorf("after reaping, idle = %+v", again)
+	}
+}
+
+// TestScheduledReaper: the schedule handler reads the LOBs from the store
+// and stops what is idle; without a store it fails, so Lambda retries.
+func TestScheduledReaper(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	run := e.clock.Now()
+	e.clock.Set(run.Add(-3 * time.Hour))
+	e.sim.AddNotebookInstance(awssim.NotebookInstance{Account: acct, Name: "idle", Status: awssim.NotebookInService,
+		Tags: []awssim.Tag{{Key: "sagegate:user", Value: "alice"}}})
+	e.clock.Set(run)
+	ev := events.Scheduled{EventID: "ev-1", Time: run}
+	if err := e.m.ScheduledReaper(notebooks.ReapOptions{Idle: 2 * time.Hour, Apply: true}).Scheduled(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := e.sim.Notebook(acct, region, "idle"); info.Status != "Stopped" {
+		t.Errorf("idle is %s after the scheduled run, want Stopped", info.Status)
+	}
+	noStore := notebooks.New(notebooks.Options{Control: e.broker}).ScheduledReaper(notebooks.ReapOptions{Idle: time.Hour, Apply: true})
+	if err := noStore.Scheduled(context.Background(), ev); err == nil {
+		t.Error("a reaper without a routing store reported success")
 	}
 }
