@@ -29,9 +29,6 @@ func ParameterName(user string) string {
 	return "/SageMaker/Notebooks/" + string(b) + "-Notebook"
 }
 
-// Publishing reports whether URLs are published to SSM.
-func (m *Manager) Publishing() bool { return m.opts.SSMPublish }
-
 // Publish writes url to user's SSM parameter in t's account, when
 // publishing is on. The value is never logged.
 func (m *Manager) Publish(ctx context.Context, p *identity.Principal, t routing.Target, user, url string) error {
