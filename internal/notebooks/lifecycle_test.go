@@ -291,4 +291,10 @@ func TestCloseEndsBackgroundWaits(t *testing.T) {
 	if p := o.Flight.Progress(); !p.Done || p.Err == nil {
 		t.Fatalf("flight after Close = %+v, want ended", p)
 	}
+	// A click after Close leaves no wait behind: it returns with the
+	// flight over (its Sleep is held until the wait's context ends).
+	o, err = e.m.Open(context.Background(), alice, e.target(t, alice, "lob-a:nb-alice"))
+	if err == nil && (o.Flight == nil || !o.Flight.Progress().Done) {
+		t.Fatalf("Open after Close = %+v, want an ended flight or an error", o)
+	}
 }
