@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -142,7 +143,9 @@ func (h *Handler) handle(ctx context.Context, payload []byte) (Result, error) {
 	pp := d.provisionProduct(ev)
 	log := h.log.With("eventId", pp.EventID, "account", pp.Account, "region", pp.Region,
 		"product", pp.ProductID, "provisionedProduct", pp.ProvisionedProductID, "record", pp.RecordID,
-		"caller", pp.Caller.ARN, "sourceIdentity", pp.Caller.SourceIdentity, "parameters", keys(pp.Parameters))
+		"caller", pp.Caller.ARN, "sourceIdentity", pp.Caller.SourceIdentity,
+		// Parameter names only: values may be secrets.
+		"parameters", slices.Sorted(maps.Keys(pp.Parameters)))
 	if h.provision == nil {
 		log.InfoContext(ctx, "ProvisionProduct received; no handler is configured")
 		return Result{EventID: ev.ID, Outcome: "unhandled"}, nil
@@ -153,14 +156,4 @@ func (h *Handler) handle(ctx context.Context, payload []byte) (Result, error) {
 	}
 	log.InfoContext(ctx, "ProvisionProduct handled")
 	return Result{EventID: ev.ID, Outcome: "handled"}, nil
-}
-
-// keys lists parameter names only: values may be secrets.
-func keys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -1,9 +1,11 @@
 package events_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -91,11 +93,55 @@ func TestIgnored(t *testing.T) {
 			t.Errorf("%s: answer %s, %v", name, out, err)
 		}
 	}
+	// A Service Catalog call whose CloudTrail detail is not an object.
+	out, err := h.Invoke(context.Background(), []byte(`{"id":"e-1","source":"aws.servicecatalog","detail-type":"AWS API Call via CloudTrail","detail":"not an object"}`))
+	if r := result(t, out); err != nil || r.Outcome != "ignored" || r.Reason != "CloudTrail detail is not readable" {
+		t.Errorf("unreadable detail: answer %s, %v", out, err)
+	}
 	if len(rec.got) != 0 {
 		t.Errorf("handler called %d times", len(rec.got))
 	}
-	out, err := events.New(events.Options{}).Invoke(context.Background(), fixture(t, "eventbridge-provision-product.json"))
+	out, err = events.New(events.Options{}).Invoke(context.Background(), fixture(t, "eventbridge-provision-product.json"))
 	if err != nil || result(t, out).Outcome != "unhandled" {
 		t.Errorf("without handler: %s, %v", out, err)
+	}
+}
+
+// TestProvisionProductFallbacks: when the EventBridge envelope lacks the
+// account and region, CloudTrail's are used; without CloudTrail's
+// eventTime, the envelope's time is.
+func TestProvisionProductFallbacks(t *testing.T) {
+	var ev map[string]any
+	if err := json.Unmarshal(fixture(t, "eventbridge-provision-product.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["account"], ev["region"] = "", ""
+	ev["detail"].(map[string]any)["eventTime"] = nil
+	ev["detail"].(map[string]any)["awsRegion"] = "eu-west-1"
+	ev["detail"].(map[string]any)["recipientAccountId"] = "222222222222"
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	if _, err := events.New(events.Options{Provision: rec}).Invoke(context.Background(), payload); err != nil || len(rec.got) != 1 {
+		t.Fatalf("invoke: %v, %d calls", err, len(rec.got))
+	}
+	e := rec.got[0]
+	if e.Account != "222222222222" || e.Region != "eu-west-1" || !e.Time.Equal(time.Date(2026, 11, 21, 15, 15, 44, 0, time.UTC)) {
+		t.Errorf("account %q, region %q, time %v", e.Account, e.Region, e.Time)
+	}
+}
+
+// TestLogsParameterNamesNotValues: provisioning parameters may be secrets,
+// so the log names them without their values.
+func TestLogsParameterNamesNotValues(t *testing.T) {
+	var buf bytes.Buffer
+	h := events.New(events.Options{Provision: &recorder{}, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	if _, err := h.Invoke(context.Background(), fixture(t, "eventbridge-provision-product.json")); err != nil {
+		t.Fatal(err)
+	}
+	if log := buf.String(); !strings.Contains(log, "parameters=\"[InstanceType") || strings.Contains(log, "ml.t3.medium") {
+		t.Errorf("log:\n%s", log)
 	}
 }
