@@ -82,3 +82,24 @@ func TestCache(t *testing.T) {
 		t.Fatalf("temporary files left: %v", left)
 	}
 }
+
+func TestCacheStoreAndLoadFailures(t *testing.T) {
+	clock := testutil.NewClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+	tok := Token{Raw: "tok", Expiry: clock.Now().Add(time.Hour)}
+	// The cache directory cannot be made: a file is in the way.
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Cache{Dir: filepath.Join(blocker, "sagegate"), Now: clock.Now}).Store("k", tok); err == nil {
+		t.Error("Store under a regular file succeeded")
+	}
+	// A cache file that is not a token is a miss.
+	c := Cache{Dir: t.TempDir(), Now: clock.Now}
+	if err := os.WriteFile(c.path("k"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.Load("k"); ok {
+		t.Errorf("corrupt cache file loaded as %+v", got)
+	}
+}

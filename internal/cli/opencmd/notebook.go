@@ -60,11 +60,7 @@ func (r *runner) waitNotebook(ctx context.Context, target routing.Target, ns *no
 		if err := r.o.Sleep(ctx, 3*time.Second); err != nil {
 			return launchResult{}, fmt.Errorf("%s is still starting; run the same command again later: %w", name, err)
 		}
-		var res launchResult
-		err := r.authed(ctx, func(tok string) (err error) {
-			res, err = r.api.launch(ctx, tok, target.ID)
-			return err
-		})
+		res, err := r.launch(ctx, target.ID)
 		if !errors.As(err, &ns) {
 			return res, err
 		}

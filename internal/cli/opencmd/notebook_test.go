@@ -2,8 +2,6 @@ package opencmd
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,24 +19,14 @@ import (
 func TestOpenStartsAStoppedNotebook(t *testing.T) {
 	clock := testutil.NewClock(time.Now().UTC().Truncate(time.Second))
 	gate := make(chan struct{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev, err := sandbox.New(context.Background(), "http://"+ln.Addr().String(), ln.Addr().String(), sandbox.Options{
-		AuditWriter: io.Discard, Now: clock.Now, NotebookDelay: 20 * time.Second,
+	dev := startDev(t, sandbox.Options{
+		Now: clock.Now, NotebookDelay: 20 * time.Second,
 		NotebookSleep: func(ctx context.Context, d time.Duration) error {
 			<-gate
 			clock.Advance(d)
 			return ctx.Err()
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: dev.Handler}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
 
 	alice := &clitest.Person{User: "user-lob-a"}
 	var once sync.Once

@@ -82,11 +82,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	var res launchResult
-	err = r.authed(ctx, func(tok string) (err error) {
-		res, err = r.api.launch(ctx, tok, target.ID)
-		return err
-	})
+	res, err := r.launch(ctx, target.ID)
 	if ns := (*notebookStarting)(nil); errors.As(err, &ns) {
 		res, err = r.waitNotebook(ctx, target, ns)
 	}
@@ -148,6 +144,15 @@ func (r *runner) list(ctx context.Context) (targetList, error) {
 		return err
 	})
 	return l, err
+}
+
+func (r *runner) launch(ctx context.Context, id string) (launchResult, error) {
+	var res launchResult
+	err := r.authed(ctx, func(tok string) (err error) {
+		res, err = r.api.launch(ctx, tok, id)
+		return err
+	})
+	return res, err
 }
 
 func table(ts []routing.Target) string {

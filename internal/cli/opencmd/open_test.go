@@ -20,14 +20,16 @@ import (
 	"github.com/sagegate/sagegate/internal/testutil"
 )
 
-// startDev runs `sagegate dev` in-process on a free port.
-func startDev(t *testing.T) *sandbox.Dev {
+// startDev runs `sagegate dev` in-process on a free port, with opts (the
+// audit log discarded).
+func startDev(t *testing.T, opts sandbox.Options) *sandbox.Dev {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := sandbox.New(context.Background(), "http://"+ln.Addr().String(), ln.Addr().String(), sandbox.Options{AuditWriter: io.Discard})
+	opts.AuditWriter = io.Discard
+	dev, err := sandbox.New(context.Background(), "http://"+ln.Addr().String(), ln.Addr().String(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func openAs(t *testing.T, dev *sandbox.Dev, p *clitest.Person, cacheDir string, 
 }
 
 func TestOpenSignsInCachesAndLaunches(t *testing.T) {
-	dev := startDev(t)
+	dev := startDev(t, sandbox.Options{})
 	cache := filepath.Join(t.TempDir(), "sagegate")
 	clock := testutil.NewClock(time.Now())
 	alice := &clitest.Person{User: "user-lob-a"}
@@ -112,7 +114,7 @@ func TestOpenSignsInCachesAndLaunches(t *testing.T) {
 }
 
 func TestOpenRefusedCachedTokenSignsInAgain(t *testing.T) {
-	dev := startDev(t)
+	dev := startDev(t, sandbox.Options{})
 	cache := t.TempDir()
 	clock := testutil.NewClock(time.Now())
 	// A token the gateway will refuse, cached under the right key.
@@ -128,7 +130,7 @@ func TestOpenRefusedCachedTokenSignsInAgain(t *testing.T) {
 }
 
 func TestOpenChoosesAndRefuses(t *testing.T) {
-	dev := startDev(t)
+	dev := startDev(t, sandbox.Options{})
 	clock := testutil.NewClock(time.Now())
 
 	both := openAs(t, dev, &clitest.Person{User: "user-both"}, "", clock, func(o *Options) { o.Print = true })
