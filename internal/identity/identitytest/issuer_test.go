@@ -127,6 +127,11 @@ func TestTokens(t *testing.T) {
 	if bad == good || strings.Split(bad, ".")[1] != strings.Split(good, ".")[1] {
 		t.Error("BadSignature must keep the payload and change the signature")
 	}
+	tampered := strings.Split(i.Tamper(good, map[string]any{"sub": "mallory"}), ".")
+	orig := strings.Split(good, ".")
+	if tampered[0] != orig[0] || tampered[2] != orig[2] || decode(t, tampered[1])["sub"] != "mallory" {
+		t.Error("Tamper must keep the header and signature and replace the claims")
+	}
 	if pem, der := i.HS256WithPublicKey(KeyPEM, nil), i.HS256WithPublicKey(KeyDER, nil); pem == der {
 		t.Error("PEM and DER secrets gave the same MAC")
 	}
