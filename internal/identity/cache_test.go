@@ -31,7 +31,7 @@ func newCountingCache(size int, maxTTL, expiresIn time.Duration) (*Cache, *count
 }
 
 func TestCacheServesVerifiedTokensUntilExpiry(t *testing.T) {
-	c, next, clock := newCountingCache(100, 5*time.Minute, 2 * time.Minute)
+	c, next, clock := newCountingCache(100, 5*time.Minute, 2*time.Minute)
 	var hits int
 	c.OnLookup = func(hit bool) {
 		if hit {
