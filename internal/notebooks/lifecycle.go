@@ -199,7 +199,16 @@ func (m *Manager) startFlight(ctx context.Context, p *identity.Principal, t rout
 	now := m.now()
 	f := &Flight{target: t, started: now, now: m.now, changed: make(chan struct{})}
 	f.history = []Step{{State: state, At: now}}
+	if m.closing.Err() != nil {
+		// Closed: no AWS call, and nothing left running.
+		m.mu.Unlock()
+		f.finish(shuttingDown())
+		return f, false
+	}
 	m.flights[key] = f
+	// Counted under m.mu, which Close takes to end the waits, so that
+	// Close either sees this wait or this wait sees Close.
+	m.waits.Add(1)
 	m.mu.Unlock()
 	m.log.InfoContext(ctx, "notebook: waiting for an instance", "user", p.Username, "target", t.ID,
 		"account", t.AccountID, "instance", t.NotebookInstance, "state", state)
@@ -209,33 +218,19 @@ func (m *Manager) startFlight(ctx context.Context, p *identity.Principal, t rout
 	// context's deadline is only a safety net in real time.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.WaitTimeout+time.Minute)
 	unhook := context.AfterFunc(m.closing, cancel)
-	rs := &runState{state: state, create: create, deadline: now.Add(m.opts.WaitTimeout)}
-	if m.act(ctx, f, p, rs) {
+	end := func() {
 		unhook()
 		cancel()
-		return f, false
+		m.waits.Done()
 	}
-	wait := func() {
-		defer cancel()
-		defer unhook()
-		m.poll(ctx, f, p, rs)
-	}
-	// Counted under m.mu, which Close takes to end the waits: a wait is
-	// either counted before Close waits for them or begun after it, when
-	// its context is already done and it ends at once.
-	m.mu.Lock()
-	closed := m.closing.Err() != nil
-	if !closed {
-		m.waits.Add(1)
-	}
-	m.mu.Unlock()
-	if closed {
-		wait()
+	rs := &runState{state: state, create: create, deadline: now.Add(m.opts.WaitTimeout)}
+	if m.act(ctx, f, p, rs) {
+		end()
 		return f, false
 	}
 	go func() {
-		defer m.waits.Done()
-		wait()
+		defer end()
+		m.poll(ctx, f, p, rs)
 	}()
 	return f, false
 }
@@ -259,7 +254,11 @@ func (m *Manager) poll(ctx context.Context, f *Flight, p *identity.Principal, rs
 			return
 		}
 		if err := m.opts.Sleep(ctx, m.opts.PollInterval); err != nil {
-			f.finish(timeoutError(t, m.opts.WaitTimeout, rs.state))
+			if m.closing.Err() != nil {
+				f.finish(shuttingDown())
+			} else {
+				f.finish(timeoutError(t, m.opts.WaitTimeout, rs.state))
+			}
 			return
 		}
 		nb, err := m.ctl.DescribeNotebook(ctx, p, t)
@@ -414,6 +413,16 @@ func failedError(t routing.Target, reason string) error {
 func deletingError(t routing.Target) error {
 	return problem.New(http.StatusConflict, CodeDeleting,
 		fmt.Sprintf("The notebook instance %q is being deleted.", t.NotebookInstance))
+}
+
+// shuttingDown ends a flight the Manager's Close cut short, or refuses
+// one asked for after it: an instance already starting goes on in AWS,
+// and the next click, on a running gateway, follows it.
+func shuttingDown() error {
+	pe := problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable,
+		"sagegate is restarting. Open the notebook again in a moment.")
+	pe.RetryAfter = 5 * time.Second
+	return pe
 }
 
 func timeoutError(t routing.Target, bound time.Duration, state string) error {

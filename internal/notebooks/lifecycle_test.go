@@ -3,6 +3,7 @@ package notebooks_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -288,13 +289,17 @@ func TestCloseEndsBackgroundWaits(t *testing.T) {
 	if err := e.m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if p := o.Flight.Progress(); !p.Done || p.Err == nil {
-		t.Fatalf("flight after Close = %+v, want ended", p)
+	// The flight ends saying so, not with a timeout.
+	if p := o.Flight.Progress(); !p.Done || problem.From(p.Err).Status != http.StatusServiceUnavailable || problem.From(p.Err).RetryAfter <= 0 {
+		t.Fatalf("flight after Close = %+v, want ended with 503 and Retry-After", p)
 	}
-	// A click after Close leaves no wait behind: it returns with the
-	// flight over (its Sleep is held until the wait's context ends).
-	o, err = e.m.Open(context.Background(), alice, e.target(t, alice, "lob-a:nb-alice"))
-	if err == nil && (o.Flight == nil || !o.Flight.Progress().Done) {
-		t.Fatalf("Open after Close = %+v, want an ended flight or an error", o)
+	starts := e.calls("StartNotebookInstance")
+	// A click after Close starts nothing and leaves no wait behind.
+	e.sim.AddNotebookInstance(awssim.NotebookInstance{Account: acct, Name: "team-nb"})
+	if _, err := e.m.Open(context.Background(), alice, e.target(t, alice, "lob-a:team-nb")); problem.From(err).Status != http.StatusServiceUnavailable {
+		t.Fatalf("Open after Close: %v, want 503", err)
+	}
+	if n := e.calls("StartNotebookInstance"); n != starts {
+		t.Errorf("StartNotebookInstance after Close: %d calls, had %d", n, starts)
 	}
 }

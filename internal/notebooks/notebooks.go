@@ -163,7 +163,8 @@ func New(opts Options) *Manager {
 // Close ends the waits still going on in the background and returns when
 // they have: a gateway shutting down must not leave them polling AWS, or
 // writing audit records after its audit file is closed. Their flights end
-// with a timeout; the instances go on starting in AWS.
+// with a 503 that says so (the instances go on starting in AWS), and a
+// flight asked for after Close ends at once, without an AWS call.
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	m.endWaits()
