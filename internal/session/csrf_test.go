@@ -13,10 +13,7 @@ import (
 )
 
 func TestCheckCSRF(t *testing.T) {
-	clock := newClock()
-	m := testManager(t, clock, nil)
-	b := newBrowser()
-	signIn(t, m, b, alice)
+	_, m, b := aliceSignedIn(t)
 	token := m.CSRFToken(b.request("GET", "/"))
 	if token == "" {
 		t.Fatal("no token for a valid session")

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sagegate/sagegate/internal/problem"
+	"github.com/sagegate/sagegate/internal/testutil"
 )
 
 // harness is a gateway (this package plus a /studio page) and a test
@@ -25,14 +25,15 @@ type harness struct {
 	m      *Manager
 	jar    *cookiejar.Jar
 	client *http.Client
-	logs   *bytes.Buffer
+	// logs is written by the gateway's handlers while the test reads it.
+	logs *testutil.SyncBuffer
 	// hops records every redirect response the client followed.
 	hops []*http.Response
 }
 
 func newHarness(t *testing.T, idpSetup func(*testProvider), mutate func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: newClock(), logs: &bytes.Buffer{}}
+	h := &harness{t: t, clock: newClock(), logs: &testutil.SyncBuffer{}}
 	h.idp = newTestProvider(t, h.clock)
 	if idpSetup != nil {
 		idpSetup(h.idp)
@@ -444,10 +445,11 @@ func TestDiscovery(t *testing.T) {
 
 func TestPendingLoginsBounded(t *testing.T) {
 	h := newHarness(t, nil, nil)
+	n := 0
 	for i := 0; i < 3*maxPendingLogins; i++ {
 		h.startLogin("/studio")
 		u, _ := url.Parse(h.gw.URL)
-		n := 0
+		n = 0
 		for _, c := range h.jar.Cookies(u) {
 			if strings.HasPrefix(c.Name, "sagegate_login_") {
 				n++
@@ -456,6 +458,10 @@ func TestPendingLoginsBounded(t *testing.T) {
 		if n > maxPendingLogins {
 			t.Fatalf("%d login cookies pending after %d logins", n, i+1)
 		}
+	}
+	// The bound is reached, not dodged by a jar that kept no login cookie.
+	if n != maxPendingLogins {
+		t.Fatalf("%d login cookies pending after %d logins, want the bound %d", n, 3*maxPendingLogins, maxPendingLogins)
 	}
 	// Two tabs logging in at once both succeed.
 	h2 := newHarness(t, nil, nil)

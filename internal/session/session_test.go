@@ -55,6 +55,17 @@ func signIn(t *testing.T, m *Manager, b *browser, p identity.Principal) {
 	b.take(rec)
 }
 
+// aliceSignedIn is a default manager on a fresh clock and a browser holding
+// alice's new session: where most lifetime tests start.
+func aliceSignedIn(t *testing.T) (*fakeClock, *Manager, *browser) {
+	t.Helper()
+	clock := newClock()
+	m := testManager(t, clock, nil)
+	b := newBrowser()
+	signIn(t, m, b, alice)
+	return clock, m, b
+}
+
 func TestPrincipalFromSession(t *testing.T) {
 	clock := newClock()
 	m := testManager(t, clock, nil)
@@ -80,10 +91,7 @@ func TestPrincipalFromSession(t *testing.T) {
 }
 
 func TestIdleExpiry(t *testing.T) {
-	clock := newClock()
-	m := testManager(t, clock, nil)
-	b := newBrowser()
-	signIn(t, m, b, alice)
+	clock, m, b := aliceSignedIn(t)
 
 	clock.Advance(DefaultIdleTTL - time.Second)
 	if _, ok := m.Principal(b.request("GET", "/")); !ok {
@@ -96,10 +104,7 @@ func TestIdleExpiry(t *testing.T) {
 }
 
 func TestTouchExtendsIdleButNotAbsolute(t *testing.T) {
-	clock := newClock()
-	m := testManager(t, clock, nil)
-	b := newBrowser()
-	signIn(t, m, b, alice)
+	clock, m, b := aliceSignedIn(t)
 
 	// Active every 50 minutes: idle never runs out, absolute does.
 	start := clock.Now()
@@ -119,10 +124,7 @@ func TestTouchExtendsIdleButNotAbsolute(t *testing.T) {
 }
 
 func TestTouchThrottlesAndClears(t *testing.T) {
-	clock := newClock()
-	m := testManager(t, clock, nil)
-	b := newBrowser()
-	signIn(t, m, b, alice)
+	clock, m, b := aliceSignedIn(t)
 
 	clock.Advance(touchInterval - time.Second)
 	rec := httptest.NewRecorder()
