@@ -37,7 +37,6 @@ func TestLaunchRefusals(t *testing.T) {
 		name     string
 		resolver listResolver
 		path     string
-		accept   string
 		status   int
 		code     string
 		target   string // the audited target id
@@ -60,10 +59,7 @@ func TestLaunchRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sink := &recordingSink{}
 			l := &countingLauncher{}
-			s, err := New(Options{Verifier: fakeVerifier{}, Resolver: tc.resolver, Launcher: l, Audit: sink})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := testServer(t, Options{Resolver: tc.resolver, Launcher: l, Audit: sink})
 			rec := serve(s, tc.path, "alice", "Accept", "application/json")
 			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), `"code":"`+tc.code+`"`) || !strings.Contains(rec.Body.String(), tc.body) {
 				t.Fatalf("got %d %s, want %d %s", rec.Code, rec.Body, tc.status, tc.code)
@@ -94,10 +90,7 @@ func TestSeveralStudiosAskAPIClientToChoose(t *testing.T) {
 		{ID: "a", Kind: routing.KindStudio, AccountID: "111111111111"},
 		{ID: "b", Kind: routing.KindStudio, AccountID: "222222222222"},
 	}
-	s, err := New(Options{Verifier: fakeVerifier{}, Resolver: listResolver{ts: ts}, Launcher: l, Audit: sink})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testServer(t, Options{Resolver: listResolver{ts: ts}, Launcher: l, Audit: sink})
 	rec := serve(s, "/studio", "alice", "Accept", "application/json")
 	body := rec.Body.String()
 	if rec.Code != http.StatusConflict || !strings.Contains(body, problem.CodeChooseTarget) || !strings.Contains(body, `"targets"`) ||
@@ -116,10 +109,7 @@ func TestStudioLeavesResolverListAlone(t *testing.T) {
 	nb := routing.Target{ID: "nb", Kind: routing.KindNotebook, AccountID: "111111111111", NotebookInstance: "nb-alice"}
 	studio := routing.Target{ID: "a", Kind: routing.KindStudio, AccountID: "111111111111"}
 	shared := []routing.Target{nb, studio}
-	s, err := New(Options{Verifier: fakeVerifier{}, Resolver: listResolver{ts: shared}, Launcher: l, Audit: &recordingSink{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testServer(t, Options{Resolver: listResolver{ts: shared}, Launcher: l, Audit: &recordingSink{}})
 	for i := range 2 {
 		if rec := serve(s, "/studio", "alice", "Accept", "application/json"); rec.Code != http.StatusOK {
 			t.Fatalf("request %d: got %d %s", i, rec.Code, rec.Body)
@@ -139,10 +129,7 @@ func TestFailedLaunchIsAuditedAsFailed(t *testing.T) {
 	sink := &recordingSink{}
 	l := &countingLauncher{err: problem.New(http.StatusBadGateway, problem.CodeAWSAccessDenied, "denied")}
 	ts := []routing.Target{{ID: "a", Kind: routing.KindStudio, AccountID: "111111111111", DomainID: "d-abc", UserProfile: "alice"}}
-	s, err := New(Options{Verifier: fakeVerifier{}, Resolver: listResolver{ts: ts}, Launcher: l, Audit: sink})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testServer(t, Options{Resolver: listResolver{ts: ts}, Launcher: l, Audit: sink})
 	rec := serve(s, "/launch/a", "alice", "Accept", "application/json")
 	if rec.Code != http.StatusBadGateway || !strings.Contains(rec.Body.String(), problem.CodeAWSAccessDenied) {
 		t.Fatalf("got %d %s", rec.Code, rec.Body)

@@ -67,21 +67,6 @@ var demoTargets = []routing.Target{
 	{ID: "lob-a", Kind: routing.KindStudio, Label: "LOB A research", LOB: "lob-a", AccountID: "111111111111", Region: "us-east-1", DomainID: "d-a", UserProfile: "alice"},
 }
 
-func launcherServer(t *testing.T, opts Options) *Server {
-	t.Helper()
-	if opts.Verifier == nil {
-		opts.Verifier = fakeVerifier{}
-	}
-	if opts.Launcher == nil {
-		opts.Launcher = &fakeLauncher{url: "https://d-a.studio.us-east-1.sagemaker.aws/auth?token=x"}
-	}
-	s, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // browse sends a browser's GET, with a session cookie or a bearer token.
 func browse(s http.Handler, path string, auth ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest("GET", path, nil)
@@ -109,7 +94,7 @@ func mustContain(t *testing.T, body string, want ...string) {
 }
 
 func TestLauncherSignedOut(t *testing.T) {
-	withLogin := launcherServer(t, Options{Resolver: listResolver{ts: demoTargets}, Sessions: cookieSessions{}})
+	withLogin := testServer(t, Options{Resolver: listResolver{ts: demoTargets}, Sessions: cookieSessions{}})
 	rec := browse(withLogin, "/")
 	if rec.Code != http.StatusOK || rec.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("got %d %v", rec.Code, rec.Header())
@@ -119,7 +104,7 @@ func TestLauncherSignedOut(t *testing.T) {
 		t.Errorf("signed-out page shows targets or sign-out:\n%s", rec.Body)
 	}
 
-	bearerOnly := launcherServer(t, Options{Resolver: listResolver{ts: demoTargets}})
+	bearerOnly := testServer(t, Options{Resolver: listResolver{ts: demoTargets}})
 	rec = browse(bearerOnly, "/")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Browser sign-in is not set up") {
 		t.Errorf("without sessions: %d\n%s", rec.Code, rec.Body)
@@ -127,7 +112,7 @@ func TestLauncherSignedOut(t *testing.T) {
 }
 
 func TestLauncherListsTargetsGroupedByLOB(t *testing.T) {
-	s := launcherServer(t, Options{Resolver: listResolver{ts: demoTargets}, Sessions: cookieSessions{}})
+	s := testServer(t, Options{Resolver: listResolver{ts: demoTargets}, Sessions: cookieSessions{}})
 	rec := browse(s, "/", "cookie", "alice")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("got %d\n%s", rec.Code, rec.Body)
@@ -154,7 +139,7 @@ func TestLauncherListsTargetsGroupedByLOB(t *testing.T) {
 }
 
 func TestLauncherWithBearerHasNoSignOut(t *testing.T) {
-	s := launcherServer(t, Options{Resolver: listResolver{ts: demoTargets}, Sessions: cookieSessions{}})
+	s := testServer(t, Options{Resolver: listResolver{ts: demoTargets}, Sessions: cookieSessions{}})
 	rec := browse(s, "/", "bearer", "alice")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "/launch/lob-a") || strings.Contains(rec.Body.String(), "Sign out") {
 		t.Errorf("bearer: %d\n%s", rec.Code, rec.Body)
@@ -163,7 +148,7 @@ func TestLauncherWithBearerHasNoSignOut(t *testing.T) {
 
 func TestLauncherEscapesLabels(t *testing.T) {
 	evil := []routing.Target{{ID: "x/../y", Kind: routing.KindStudio, Label: `<script>alert(1)</script>`, LOB: `"><img src=x>`, AccountID: "1"}}
-	s := launcherServer(t, Options{Resolver: listResolver{ts: evil}})
+	s := testServer(t, Options{Resolver: listResolver{ts: evil}})
 	body := browse(s, "/", "bearer", "alice").Body.String()
 	if strings.Contains(body, "<script>alert") || strings.Contains(body, `"><img`) {
 		t.Fatalf("label not escaped:\n%s", body)
@@ -177,7 +162,7 @@ func TestLauncherNotebookState(t *testing.T) {
 		{ID: "nb-up", Kind: kindNotebook, Label: "Other notebook", LOB: "lob-a", AccountID: "1"},
 	}
 	l := &stateLauncher{states: map[string]string{"nb-stopped": "Stopped", "nb-up": "InService"}}
-	s := launcherServer(t, Options{Resolver: listResolver{ts: nb}, Launcher: l})
+	s := testServer(t, Options{Resolver: listResolver{ts: nb}, Launcher: l})
 	body := browse(s, "/", "bearer", "alice").Body.String()
 	mustContain(t, body,
 		`<span class="kind">Notebook</span>`,
@@ -189,14 +174,14 @@ func TestLauncherNotebookState(t *testing.T) {
 }
 
 func TestLauncherFailures(t *testing.T) {
-	empty := launcherServer(t, Options{Resolver: listResolver{}})
+	empty := testServer(t, Options{Resolver: listResolver{}})
 	rec := browse(empty, "/", "bearer", "nobody")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("no targets: %d", rec.Code)
 	}
 	mustContain(t, rec.Body.String(), "Nothing to open yet", `No SageMaker Studio is assigned to &#34;nobody&#34;.`, "Ask your platform team", rec.Header().Get("X-Request-Id"))
 
-	down := launcherServer(t, Options{Resolver: listResolver{err: context.DeadlineExceeded}})
+	down := testServer(t, Options{Resolver: listResolver{err: context.DeadlineExceeded}})
 	rec = browse(down, "/", "bearer", "alice")
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Errorf("store down: %d %v", rec.Code, rec.Header())
@@ -204,7 +189,7 @@ func TestLauncherFailures(t *testing.T) {
 	mustContain(t, rec.Body.String(), `<a class="button" href="/">Try again</a>`)
 
 	// An invalid credential is refused, not treated as signed out.
-	bad := launcherServer(t, Options{Resolver: listResolver{}, Verifier: refusingVerifier{}, Sessions: cookieSessions{}})
+	bad := testServer(t, Options{Resolver: listResolver{}, Verifier: refusingVerifier{}, Sessions: cookieSessions{}})
 	rec = browse(bad, "/", "bearer", "expired")
 	if rec.Code != http.StatusUnauthorized {
 		t.Fatalf("bad token: %d", rec.Code)
@@ -238,7 +223,7 @@ func TestErrorPagesSayWhatToDoNext(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := launcherServer(t, Options{Resolver: listResolver{ts: demoTargets}, Launcher: &fakeLauncher{err: tc.err}})
+			s := testServer(t, Options{Resolver: listResolver{ts: demoTargets}, Launcher: &fakeLauncher{err: tc.err}})
 			rec := browse(s, tc.path, "bearer", "alice")
 			if rec.Code != tc.status {
 				t.Fatalf("got %d, want %d", rec.Code, tc.status)
@@ -247,7 +232,7 @@ func TestErrorPagesSayWhatToDoNext(t *testing.T) {
 		})
 	}
 
-	s := launcherServer(t, Options{Resolver: listResolver{ts: demoTargets}, Sessions: cookieSessions{}})
+	s := testServer(t, Options{Resolver: listResolver{ts: demoTargets}, Sessions: cookieSessions{}})
 	for _, tc := range []struct {
 		path   string
 		status int
@@ -264,12 +249,12 @@ func TestErrorPagesSayWhatToDoNext(t *testing.T) {
 		mustContain(t, rec.Body.String(), tc.want...)
 	}
 
-	disabled := launcherServer(t, Options{Resolver: listResolver{err: routing.ErrUserDisabled}})
+	disabled := testServer(t, Options{Resolver: listResolver{err: routing.ErrUserDisabled}})
 	mustContain(t, browse(disabled, "/launch/x", "bearer", "alice").Body.String(), "switched off", "switch it back on")
 }
 
 func TestNetworkHelpPage(t *testing.T) {
-	s := launcherServer(t, Options{Resolver: listResolver{ts: demoTargets}, Sessions: cookieSessions{}})
+	s := testServer(t, Options{Resolver: listResolver{ts: demoTargets}, Sessions: cookieSessions{}})
 	rec := browse(s, "/help/network", "cookie", "alice")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("got %d", rec.Code)
@@ -283,7 +268,7 @@ func TestNetworkHelpPage(t *testing.T) {
 
 func TestLoginConfig(t *testing.T) {
 	cli := session.CLIClient{Issuer: "https://idp.example", ClientID: "cli", Scopes: []string{"openid"}, Token: "access_token"}
-	s := launcherServer(t, Options{Resolver: listResolver{}, Sessions: cookieSessions{cli: cli}})
+	s := testServer(t, Options{Resolver: listResolver{}, Sessions: cookieSessions{cli: cli}})
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/login-config", nil))
 	var got session.CLIClient
@@ -291,7 +276,7 @@ func TestLoginConfig(t *testing.T) {
 		t.Fatalf("got %d %s", rec.Code, rec.Body)
 	}
 
-	none := launcherServer(t, Options{Resolver: listResolver{}})
+	none := testServer(t, Options{Resolver: listResolver{}})
 	rec = httptest.NewRecorder()
 	none.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/login-config", nil))
 	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), `"code":"login_not_configured"`) {

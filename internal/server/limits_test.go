@@ -31,11 +31,8 @@ func TestPerUserLaunchLimit(t *testing.T) {
 	sink := &recordingSink{}
 	l := &fakeLauncher{url: "https://d-abc.studio.us-east-1.sagemaker.aws/auth?token=x"}
 	m := metrics.New()
-	s, err := New(Options{Verifier: fakeVerifier{}, Resolver: fakeResolver{}, Launcher: l, Audit: sink, Now: clock.Now,
+	s := testServer(t, Options{Resolver: oneStudio(), Launcher: l, Audit: sink, Now: clock.Now,
 		LaunchLimiter: ratelimit.New(1, 2, 100, clock.Now), Metrics: m})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := 0; i < 2; i++ {
 		if rec := serve(s, "/studio", "alice"); rec.Code != http.StatusFound {
 			t.Fatalf("launch %d: %d", i, rec.Code)
@@ -73,10 +70,7 @@ func TestPerUserLaunchLimit(t *testing.T) {
 
 func TestInFlightCap(t *testing.T) {
 	l := &fakeLauncher{entered: make(chan struct{}), release: make(chan struct{})}
-	s, err := New(Options{Verifier: fakeVerifier{}, Resolver: fakeResolver{}, Launcher: l, MaxInFlight: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testServer(t, Options{Resolver: oneStudio(), Launcher: l, MaxInFlight: 1})
 	l.url = "https://d-abc.studio.us-east-1.sagemaker.aws/auth?token=x"
 	done := make(chan int)
 	go func() { done <- serve(s, "/studio", "alice").Code }()
@@ -95,7 +89,7 @@ func TestInFlightCap(t *testing.T) {
 }
 
 func TestInputLimits(t *testing.T) {
-	s := newTestServer(t, &fakeLauncher{}, fakeResolver{})
+	s := newTestServer(t, &fakeLauncher{}, oneStudio())
 	rec := serve(s, "/launch/"+strings.Repeat("a", 9000), "alice")
 	if rec.Code != http.StatusRequestURITooLong {
 		t.Errorf("long URL: %d", rec.Code)

@@ -18,12 +18,8 @@ type noAWS struct{ notebooks.Control }
 
 func notebookServer(t *testing.T, r listResolver) *Server {
 	t.Helper()
-	s, err := New(Options{Verifier: fakeVerifier{}, Resolver: r, Launcher: &countingLauncher{},
+	return testServer(t, Options{Resolver: r, Launcher: &countingLauncher{},
 		Notebooks: notebooks.New(notebooks.Options{Control: noAWS{}})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func post(s http.Handler, path, token, body string) *httptest.ResponseRecorder {

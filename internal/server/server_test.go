@@ -30,10 +30,9 @@ func (fakeVerifier) Verify(_ context.Context, raw string) (*identity.Principal, 
 	return &identity.Principal{Username: raw}, nil
 }
 
-type fakeResolver struct{ err error }
-
-func (f fakeResolver) Targets(_ context.Context, p *identity.Principal) ([]routing.Target, error) {
-	return []routing.Target{{ID: "lob-a", Kind: routing.KindStudio, AccountID: "111111111111"}}, f.err
+// oneStudio routes everyone to a single studio, lob-a.
+func oneStudio() listResolver {
+	return listResolver{ts: []routing.Target{{ID: "lob-a", Kind: routing.KindStudio, AccountID: "111111111111"}}}
 }
 
 type fakeLauncher struct {
@@ -51,16 +50,28 @@ func (f *fakeLauncher) Launch(ctx context.Context, _ *identity.Principal, _ rout
 	return broker.Result{URL: f.url, ExpiresAt: time.Now()}, f.err
 }
 
-func newTestServer(t *testing.T, l *fakeLauncher, r fakeResolver) *Server {
+// testServer is New with the fakes above wherever opts leaves a gap.
+func testServer(t *testing.T, opts Options) *Server {
 	t.Helper()
-	if l.url == "" {
-		l.url = "https://d-abc.studio.us-east-1.sagemaker.aws/auth?token=x"
+	if opts.Verifier == nil {
+		opts.Verifier = fakeVerifier{}
 	}
-	s, err := New(Options{Verifier: fakeVerifier{}, Resolver: r, Launcher: l})
+	if opts.Launcher == nil {
+		opts.Launcher = &fakeLauncher{url: "https://d-a.studio.us-east-1.sagemaker.aws/auth?token=x"}
+	}
+	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func newTestServer(t *testing.T, l *fakeLauncher, r listResolver) *Server {
+	t.Helper()
+	if l.url == "" {
+		l.url = "https://d-abc.studio.us-east-1.sagemaker.aws/auth?token=x"
+	}
+	return testServer(t, Options{Resolver: r, Launcher: l})
 }
 
 func serve(s http.Handler, path, token string, hdr ...string) *httptest.ResponseRecorder {
@@ -92,7 +103,7 @@ func TestAWSFailuresRender(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newTestServer(t, &fakeLauncher{err: tc.err, url: tc.url}, fakeResolver{})
+			s := newTestServer(t, &fakeLauncher{err: tc.err, url: tc.url}, oneStudio())
 			rec := serve(s, "/studio", "alice")
 			if rec.Code != tc.status || rec.Header().Get("Retry-After") != tc.retryAfter {
 				t.Fatalf("got %d Retry-After=%q, want %d %q", rec.Code, rec.Header().Get("Retry-After"), tc.status, tc.retryAfter)
@@ -112,7 +123,7 @@ func TestAWSFailuresRender(t *testing.T) {
 }
 
 func TestRoutingStoreDownIs503(t *testing.T) {
-	s := newTestServer(t, &fakeLauncher{}, fakeResolver{err: errors.New("dynamodb: connection refused")})
+	s := newTestServer(t, &fakeLauncher{}, listResolver{err: errors.New("dynamodb: connection refused")})
 	rec := serve(s, "/studio", "alice")
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || strings.Contains(rec.Body.String(), "connection refused") {
 		t.Errorf("got %d %v %s", rec.Code, rec.Header(), rec.Body)
@@ -120,7 +131,7 @@ func TestRoutingStoreDownIs503(t *testing.T) {
 }
 
 func TestPanicIsA500ProblemWithoutStack(t *testing.T) {
-	s := newTestServer(t, &fakeLauncher{}, fakeResolver{})
+	s := newTestServer(t, &fakeLauncher{}, oneStudio())
 	rec := serve(s, "/studio", "panic", "X-Request-Id", "caller-chosen-id-1")
 	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "goroutine") || strings.Contains(rec.Body.String(), "boom") {
 		t.Fatalf("got %d %s", rec.Code, rec.Body)
@@ -131,7 +142,7 @@ func TestPanicIsA500ProblemWithoutStack(t *testing.T) {
 }
 
 func TestJSONClientGetsJSONFromLaunchLink(t *testing.T) {
-	s := newTestServer(t, &fakeLauncher{}, fakeResolver{})
+	s := newTestServer(t, &fakeLauncher{}, oneStudio())
 	rec := serve(s, "/launch/lob-a", "alice", "Accept", "application/json")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"url":"https://d-abc.studio`) {
 		t.Errorf("got %d %s", rec.Code, rec.Body)
@@ -140,11 +151,8 @@ func TestJSONClientGetsJSONFromLaunchLink(t *testing.T) {
 
 func TestReadyz(t *testing.T) {
 	ready := errors.New("jwks unreachable")
-	s, err := New(Options{Verifier: fakeVerifier{}, Resolver: fakeResolver{}, Launcher: &fakeLauncher{},
+	s := testServer(t, Options{Resolver: oneStudio(), Launcher: &fakeLauncher{},
 		Ready: []Check{{Name: "identity", Func: func(context.Context) error { return ready }}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	get := func() *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
@@ -157,11 +165,8 @@ func TestReadyz(t *testing.T) {
 	if rec := get(); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"status":"ready"`) {
 		t.Errorf("ready: %d %s", rec.Code, rec.Body)
 	}
-	s, err = New(Options{Verifier: fakeVerifier{}, Resolver: fakeResolver{}, Launcher: &fakeLauncher{},
+	s = testServer(t, Options{Resolver: oneStudio(), Launcher: &fakeLauncher{},
 		Ready: []Check{{Name: "aws", Degraded: true, Func: func(context.Context) error { return errors.New("account 1 failing") }}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if rec := get(); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"status":"degraded"`) || !strings.Contains(rec.Body.String(), "account 1 failing") {
 		t.Errorf("degraded: %d %s", rec.Code, rec.Body)
 	}
@@ -170,7 +175,7 @@ func TestReadyz(t *testing.T) {
 // Shutdown lets a launch in flight finish and refuses new connections.
 func TestServeDrainsInFlightRequests(t *testing.T) {
 	l := &fakeLauncher{entered: make(chan struct{}), release: make(chan struct{})}
-	s := newTestServer(t, l, fakeResolver{})
+	s := newTestServer(t, l, oneStudio())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
