@@ -152,17 +152,7 @@ func (e *ddbEnv) token(user string, groups ...string) string {
 
 func (e *ddbEnv) get(path, token string) *http.Response {
 	e.t.Helper()
-	req, err := http.NewRequest("GET", e.srv.URL+path, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return send(e.t, "GET", e.srv.URL+path, token)
 }
 
 // TestSampleTablesLaunchEachUserIntoOwnAccount is the acceptance test: the

@@ -1,12 +1,10 @@
 package gateway_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +14,7 @@ import (
 	"github.com/sagegate/sagegate/internal/gateway"
 	"github.com/sagegate/sagegate/internal/identity/identitytest"
 	"github.com/sagegate/sagegate/internal/sandbox/awssim"
+	"github.com/sagegate/sagegate/internal/testutil"
 )
 
 const (
@@ -38,21 +37,10 @@ type env struct {
 	cognito *identitytest.Issuer
 	gw      *gateway.Gateway
 	srv     *httptest.Server
-	auditMu sync.Mutex
-	audit   bytes.Buffer
+	audit   testutil.SyncBuffer
 }
 
-func (e *env) Write(p []byte) (int, error) {
-	e.auditMu.Lock()
-	defer e.auditMu.Unlock()
-	return e.audit.Write(p)
-}
-
-func (e *env) auditLog() string {
-	e.auditMu.Lock()
-	defer e.auditMu.Unlock()
-	return e.audit.String()
-}
+func (e *env) auditLog() string { return e.audit.String() }
 
 // users maps each test user to its LOBs; profiles are created for them.
 var users = map[string][]string{
@@ -133,7 +121,7 @@ routing:
 		t.Fatal(err)
 	}
 	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(gwKey, gwSecret, "")}
-	e.gw, err = gateway.Build(context.Background(), cfg, gateway.Deps{AWS: &awsCfg, AuditWriter: e})
+	e.gw, err = gateway.Build(context.Background(), cfg, gateway.Deps{AWS: &awsCfg, AuditWriter: &e.audit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,9 +140,16 @@ var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request
 
 func (e *env) do(method, path, token string, hdr ...string) *http.Response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, nil)
+	return send(e.t, method, e.srv.URL+path, token, hdr...)
+}
+
+// send makes one request without following redirects, with token as its
+// bearer token (none if empty) and hdr as header name, value pairs.
+func send(t testing.TB, method, url, token string, hdr ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -164,8 +159,8 @@ func (e *env) do(method, path, token string, hdr ...string) *http.Response {
 	}
 	resp, err := noRedirect.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	e.t.Cleanup(func() { resp.Body.Close() })
+	t.Cleanup(func() { resp.Body.Close() })
 	return resp
 }

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -154,23 +155,15 @@ func TestBadTokensAre401WithoutAWSCalls(t *testing.T) {
 	past := time.Now().Add(-time.Hour)
 	future := time.Now().Add(time.Hour)
 	user := map[string]any{"sub": "s", "preferred_username": "alice", "aud": "sagegate"}
-	with := func(extra map[string]any) map[string]any {
-		m := map[string]any{}
-		for k, v := range user {
-			m[k] = v
-		}
-		for k, v := range extra {
-			m[k] = v
-		}
+	cogUser := map[string]any{"sub": "s", "username": "alice", "token_use": "access", "client_id": appClient}
+	// changed is base with some claims replaced; base is left as it was.
+	changed := func(base, changes map[string]any) map[string]any {
+		m := maps.Clone(base)
+		maps.Copy(m, changes)
 		return m
 	}
-	cog := func(extra map[string]any) map[string]any {
-		m := map[string]any{"sub": "s", "username": "alice", "token_use": "access", "client_id": appClient}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
-	}
+	with := func(changes map[string]any) map[string]any { return changed(user, changes) }
+	cog := func(changes map[string]any) map[string]any { return changed(cogUser, changes) }
 	cases := []struct {
 		name, header, reason string
 	}{
