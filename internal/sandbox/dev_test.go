@@ -56,6 +56,12 @@ func browser(t *testing.T) *http.Client {
 func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", u, nil)
+	return asBrowser(t, c, req)
+}
+
+// asBrowser sends req asking for HTML, as a browser does, and reads the page.
+func asBrowser(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
 	req.Header.Set("Accept", "text/html,application/xhtml+xml")
 	resp, err := c.Do(req)
 	if err != nil {
@@ -81,14 +87,7 @@ func signIn(t *testing.T, c *http.Client, dev *Dev, user, start string) (*http.R
 	action, _ := resp.Request.URL.Parse(html.UnescapeString(m[1]))
 	req, _ := http.NewRequest("POST", action.String(), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "text/html,application/xhtml+xml")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return asBrowser(t, c, req)
 }
 
 func TestBrowserSignInLandsInOwnStudioOnce(t *testing.T) {
@@ -142,17 +141,16 @@ func TestBrowserUserWithTwoLOBsChooses(t *testing.T) {
 
 func TestDevTokenAndAPI(t *testing.T) {
 	dev, _ := startDev(t)
-	call := func(user, path string) *http.Response { return launch(t, dev, user, path) }
-	if r := call("user-lob-a", "/studio"); r.StatusCode != http.StatusFound || !strings.Contains(r.Header.Get("Location"), "/dev/studio/d-a1b2c3d4e5f6/auth?token=") {
+	if r := launch(t, dev, "user-lob-a", "/studio"); r.StatusCode != http.StatusFound || !strings.Contains(r.Header.Get("Location"), "/dev/studio/d-a1b2c3d4e5f6/auth?token=") {
 		t.Errorf("user-lob-a: %s %q", r.Status, r.Header.Get("Location"))
 	}
-	if r := call("user-lob-b", "/studio/user-lob-a"); r.StatusCode != http.StatusForbidden {
+	if r := launch(t, dev, "user-lob-b", "/studio/user-lob-a"); r.StatusCode != http.StatusForbidden {
 		t.Errorf("user-lob-b on user-lob-a: %s", r.Status)
 	}
-	if r := call("user-none", "/studio"); r.StatusCode != http.StatusNotFound {
+	if r := launch(t, dev, "user-none", "/studio"); r.StatusCode != http.StatusNotFound {
 		t.Errorf("user-none: %s", r.Status)
 	}
-	if r := call("user-both", "/studio"); r.StatusCode != http.StatusConflict {
+	if r := launch(t, dev, "user-both", "/studio"); r.StatusCode != http.StatusConflict {
 		t.Errorf("user-both: %s", r.Status)
 	}
 	calls := dev.Sim.Calls()
