@@ -188,18 +188,19 @@ func TestNewVerifierRejects(t *testing.T) {
 		name      string
 		providers []ProviderConfig
 		opts      Options
+		want      string // in the error: refused for this reason, not another
 	}{
-		{"no providers", nil, Options{}},
-		{"invalid provider", []ProviderConfig{{Name: "x", Type: "saml"}}, Options{}},
-		{"HS256", good, Options{Algorithms: []string{"RS256", "HS256"}}},
-		{"none", good, Options{Algorithms: []string{"none"}}},
-		{"huge leeway", good, Options{Leeway: time.Hour}},
-		{"negative cooldown", good, Options{RefreshCooldown: -time.Second}},
+		{"no providers", nil, Options{}, "at least one provider"},
+		{"invalid provider", []ProviderConfig{{Name: "x", Type: "saml"}}, Options{}, "type: must be oidc or cognito"},
+		{"HS256", good, Options{Algorithms: []string{"RS256", "HS256"}}, `algorithm "HS256" is not allowed`},
+		{"none", good, Options{Algorithms: []string{"none"}}, `algorithm "none" is not allowed`},
+		{"huge leeway", good, Options{Leeway: time.Hour}, "leeway 1h0m0s is above the maximum"},
+		{"negative cooldown", good, Options{RefreshCooldown: -time.Second}, "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := NewVerifier(context.Background(), tt.providers, tt.opts); err == nil {
-				t.Fatal("NewVerifier succeeded")
+			if _, err := NewVerifier(context.Background(), tt.providers, tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("NewVerifier = %v, want an error mentioning %q", err, tt.want)
 			}
 		})
 	}
