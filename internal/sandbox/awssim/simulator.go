@@ -137,7 +137,8 @@ type Simulator struct {
 	log    *slog.Logger
 	studio studioBase
 
-	smOps map[string]smHandler
+	smOps  map[string]smHandler
+	ssmOps map[string]smHandler
 
 	mu             sync.Mutex
 	callers        map[string]Caller       // by access key id
@@ -193,6 +194,7 @@ func New(opts Options) *Simulator {
 	}
 	s.notebookBase = parseStudioBase(opts.NotebookBaseURL)
 	s.smOps = s.sageMakerOperations()
+	s.ssmOps = s.ssmOperations()
 	return s
 }
 

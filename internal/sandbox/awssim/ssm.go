@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +56,7 @@ func (s *Simulator) ssmOperations() map[string]smHandler {
 }
 
 func (s *Simulator) serveSSM(ctx context.Context, w http.ResponseWriter, r *http.Request, c *call, target string, body []byte, bodyErr error) {
-	s.serveJSON(ctx, w, r, c, jsonService{name: "ssm", prefix: "AmazonSSM", ops: s.ssmOperations()}, target, body, bodyErr)
+	s.serveJSON(ctx, w, r, c, jsonService{name: "ssm", prefix: "AmazonSSM", ops: s.ssmOps}, target, body, bodyErr)
 }
 
 var ssmNamePattern = lazyRegexp(`^[a-zA-Z0-9_.\-/]+$`)
@@ -210,8 +211,6 @@ func (s *Simulator) deleteParameter(_ context.Context, _ *call, p *principal, in
 
 func reverse(s string) string {
 	b := []byte(s)
-	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
-		b[i], b[j] = b[j], b[i]
-	}
+	slices.Reverse(b)
 	return string(b)
 }

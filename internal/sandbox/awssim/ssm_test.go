@@ -86,3 +86,58 @@ func TestSSMSecureString(t *testing.T) {
 		t.Errorf("PutParameter calls = %d, want 6", n)
 	}
 }
+
+// TestSSMRefusals checks that each of Parameter Store's rules refuses with
+// its own code and message, and that a refused value is never echoed.
+func TestSSMRefusals(t *testing.T) {
+	e := newEnv(t)
+	c := e.ssm("us-east-1", e.assume(t, roleA, extA, "alice", "alice"))
+	ctx := context.Background()
+	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/typed"), Value: aws.String("x"), Type: ssmtypes.ParameterTypeString}); err != nil {
+		t.Fatal(err)
+	}
+	secret := strings.Repeat("s", 4097)
+	tests := []struct {
+		name string
+		in   ssm.PutParameterInput
+		code string
+		msg  string
+	}{
+		{"forbidden character", ssm.PutParameterInput{Name: aws.String("/has space"), Value: aws.String("x"), Type: ssmtypes.ParameterTypeString},
+			"ValidationException", "It must use only letters, numbers, or the following symbols"},
+		{"reserved prefix", ssm.PutParameterInput{Name: aws.String("/aws/reserved"), Value: aws.String("x"), Type: ssmtypes.ParameterTypeString},
+			"ValidationException", "No access to reserved parameter name: /aws/reserved."},
+		{"relative path", ssm.PutParameterInput{Name: aws.String("no/leading-slash"), Value: aws.String("x"), Type: ssmtypes.ParameterTypeString},
+			"ValidationException", "must be a fully qualified name"},
+		{"too deep", ssm.PutParameterInput{Name: aws.String(strings.Repeat("/l", 16)), Value: aws.String("x"), Type: ssmtypes.ParameterTypeString},
+			"HierarchyLevelLimitExceededException", "maximum of 15 levels"},
+		{"value too long", ssm.PutParameterInput{Name: aws.String("/long"), Value: aws.String(secret), Type: ssmtypes.ParameterTypeSecureString},
+			"ValidationException", "Value null at 'value' failed to satisfy constraint: Member must have length less than or equal to 4096"},
+		{"no type on create", ssm.PutParameterInput{Name: aws.String("/untyped"), Value: aws.String("x")},
+			"ValidationException", "A parameter type is required"},
+		{"type change", ssm.PutParameterInput{Name: aws.String("/typed"), Value: aws.String("x"), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true)},
+			"ValidationException", "can't change the type of an existing parameter (String)"},
+		{"tags with overwrite", ssm.PutParameterInput{Name: aws.String("/typed"), Value: aws.String("x"), Overwrite: aws.Bool(true),
+			Tags: []ssmtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}},
+			"ValidationException", "tags and overwrite can't be used together"},
+		{"KMS key on a String", ssm.PutParameterInput{Name: aws.String("/plain"), Value: aws.String("x"), Type: ssmtypes.ParameterTypeString, KeyId: aws.String("alias/k")},
+			"ValidationException", "KeyId can only be used with the SecureString type."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.PutParameter(ctx, &tt.in)
+			wantContains(t, wantAPIError(t, err, tt.code, 400), tt.msg)
+		})
+	}
+	if strings.Contains(e.logs.String(), secret) {
+		t.Error("a refused parameter value reached the log")
+	}
+	if p, _ := e.sim.Parameter(acctA, "", "/typed"); p.Type != "String" || p.Version != 1 {
+		t.Errorf("refused overwrites changed /typed: %+v", p)
+	}
+	_, err := c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String("/never-put")})
+	var nf *ssmtypes.ParameterNotFound
+	if !errors.As(err, &nf) {
+		t.Errorf("delete of a missing parameter: want ParameterNotFound, got %T %v", err, err)
+	}
+}
