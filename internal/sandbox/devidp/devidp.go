@@ -250,9 +250,6 @@ func (i *Issuer) Users() []User {
 	return out
 }
 
-// Issuer returns the exact `iss` this issuer puts in tokens.
-func (i *Issuer) Issuer() string { return i.issuer }
-
 // SubjectFor returns the `sub` of a demo user: a UUID (version 8, RFC 9562)
 // derived from the username alone, so it looks like a Cognito subject, stays
 // the same across restarts and ports, and differs from the username, which

@@ -15,8 +15,6 @@ type oauthError struct {
 	status      int
 }
 
-func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
-
 func invalidRequest(desc string) *oauthError {
 	return &oauthError{Code: "invalid_request", Description: desc, status: http.StatusBadRequest}
 }
