@@ -1,6 +1,9 @@
 package devidp
 
 import (
+	"crypto"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -128,4 +131,25 @@ func TestPasswordGrant(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTokenEndpointSigningFailure checks that a key that cannot sign (a
+// KMS or HSM key that is unreachable) yields a clean server_error.
+func TestTokenEndpointSigningFailure(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Key = brokenSigner{testKey(t)} })
+	status, out := e.tokenCall(t, url.Values{"grant_type": {"password"}, "client_id": {cliClient}, "username": {"alice"}, "password": {"demo"}})
+	if status != http.StatusInternalServerError || out["error"] != "server_error" || out["access_token"] != nil {
+		t.Errorf("token response = %d %v, want 500 server_error", status, out)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "devidp: issue tokens") || !strings.Contains(logs, "key unavailable") {
+		t.Errorf("the signing failure was not logged:\n%s", logs)
+	}
+}
+
+// brokenSigner is a crypto.Signer whose every signature fails.
+type brokenSigner struct{ inner crypto.Signer }
+
+func (b brokenSigner) Public() crypto.PublicKey { return b.inner.Public() }
+func (brokenSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("key unavailable")
 }

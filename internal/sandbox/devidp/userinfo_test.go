@@ -70,3 +70,47 @@ func TestUserinfo(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyAccessRefusals covers the claim checks that a token signed with
+// this issuer's own key must still pass; the HTTP test above cannot forge
+// such tokens.
+func TestVerifyAccessRefusals(t *testing.T) {
+	e := newEnv(t, nil)
+	good, err := e.iss.Mint("alice", webClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base accessClaims
+	if err := e.iss.key.verify(good, &base); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		mutate func(*accessClaims)
+		want   string // "" when the token is accepted
+	}{
+		{"unchanged", func(*accessClaims) {}, ""},
+		{"another issuer", func(c *accessClaims) { c.Issuer = "https://elsewhere.example.test" }, "token is from another issuer"},
+		{"another audience", func(c *accessClaims) { c.Audience = "someone-else" }, "token is for another audience"},
+		{"not valid yet", func(c *accessClaims) { c.NotBefore = e.clock.Now().Add(time.Minute).Unix() }, "token is not valid yet"},
+		{"unknown user", func(c *accessClaims) { c.Username = "mallory" }, "token's user does not exist"},
+		{"subject of another user", func(c *accessClaims) { c.Subject = SubjectFor("bob") }, "token's user does not exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := base
+			tt.mutate(&c)
+			raw, err := e.iss.key.sign(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := e.iss.verifyAccess(raw)
+			switch {
+			case tt.want == "" && (err != nil || u == nil || u.Username != "alice"):
+				t.Errorf("verifyAccess = %v, %v; want alice", u, err)
+			case tt.want != "" && (err == nil || err.Error() != tt.want):
+				t.Errorf("verifyAccess error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
