@@ -37,13 +37,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	params.Set("client_id", cliClient)
 	params.Set("redirect_uri", redirectURI)
 
-	resp, page := e.get(t, e.base+"/authorize?"+params.Encode())
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /authorize = %d:\n%s", resp.StatusCode, page)
-	}
-	form := formFields(t, page)
-	form.Set("username", "alice")
-	form.Set("password", "demo")
+	form := e.loginForm(t, e.base+"/authorize?"+params.Encode(), "alice", "demo")
 	browser := &http.Client{Jar: e.client.Jar} // follows redirects like a browser
 	resp, err := browser.PostForm(e.base+"/authorize", form)
 	if err != nil {

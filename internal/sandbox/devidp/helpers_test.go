@@ -204,18 +204,26 @@ func formFields(t *testing.T, page string) url.Values {
 	return out
 }
 
-// login runs GET /authorize and POST /authorize for a user and returns the
-// redirect's URL; it fails the test unless both steps succeed.
-func (e *env) login(t *testing.T, params url.Values, username, password string) *url.URL {
+// loginForm opens the login page at authorizeURL and returns its form
+// filled in with username and password, ready to post.
+func (e *env) loginForm(t *testing.T, authorizeURL, username, password string) url.Values {
 	t.Helper()
-	resp, page := e.get(t, e.base+"/authorize?"+params.Encode())
+	resp, page := e.get(t, authorizeURL)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /authorize = %d, want 200:\n%s", resp.StatusCode, page)
 	}
 	form := formFields(t, page)
 	form.Set("username", username)
 	form.Set("password", password)
-	resp, page = e.postForm(t, e.base+"/authorize", form)
+	return form
+}
+
+// login runs GET /authorize and POST /authorize for a user and returns the
+// redirect's URL; it fails the test unless both steps succeed.
+func (e *env) login(t *testing.T, params url.Values, username, password string) *url.URL {
+	t.Helper()
+	form := e.loginForm(t, e.base+"/authorize?"+params.Encode(), username, password)
+	resp, page := e.postForm(t, e.base+"/authorize", form)
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("POST /authorize = %d, want 302:\n%s", resp.StatusCode, page)
 	}

@@ -29,14 +29,8 @@ func TestGoOIDCAndOAuth2Interop(t *testing.T) {
 	verifier := oauth2.GenerateVerifier()
 	authURL := conf.AuthCodeURL("state-xyz", oauth2.S256ChallengeOption(verifier), oidc.Nonce("nonce-xyz"))
 
-	resp, page := e.get(t, authURL)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s = %d", authURL, resp.StatusCode)
-	}
-	form := formFields(t, page)
-	form.Set("username", "alice")
-	form.Set("password", "demo")
-	resp, _ = e.postForm(t, e.base+"/authorize", form)
+	form := e.loginForm(t, authURL, "alice", "demo")
+	resp, _ := e.postForm(t, e.base+"/authorize", form)
 	loc, err := resp.Location()
 	if err != nil || loc.Query().Get("state") != "state-xyz" {
 		t.Fatalf("login redirect = %v %v", loc, err)

@@ -66,32 +66,24 @@ func TestLoginPage(t *testing.T) {
 // a submission only works with this browser's cookie, unchanged parameters
 // and an unspent, unexpired form token.
 func TestLoginFormRefusals(t *testing.T) {
+	// set tampers with one form field and submits from the same browser.
+	set := func(field, value string) func(*testing.T, *env, url.Values) *http.Client {
+		return func(_ *testing.T, e *env, f url.Values) *http.Client {
+			f.Set(field, value)
+			return e.client
+		}
+	}
+	_, otherChallenge := pkce()
 	tests := []struct {
 		name   string
 		tamper func(t *testing.T, e *env, form url.Values) *http.Client
 		want   string
 	}{
-		{"wrong password", func(_ *testing.T, e *env, f url.Values) *http.Client {
-			f.Set("password", "nope")
-			return e.client
-		}, "Wrong user name or password."},
-		{"unknown user", func(_ *testing.T, e *env, f url.Values) *http.Client {
-			f.Set("username", "mallory")
-			return e.client
-		}, "Wrong user name or password."},
-		{"changed state", func(_ *testing.T, e *env, f url.Values) *http.Client {
-			f.Set("state", "attacker")
-			return e.client
-		}, "expired or was already used"},
-		{"changed PKCE challenge", func(_ *testing.T, e *env, f url.Values) *http.Client {
-			_, other := pkce()
-			f.Set("code_challenge", other)
-			return e.client
-		}, "expired or was already used"},
-		{"forged token", func(_ *testing.T, e *env, f url.Values) *http.Client {
-			f.Set("form_token", "abc.99999999999.def")
-			return e.client
-		}, "expired or was already used"},
+		{"wrong password", set("password", "nope"), "Wrong user name or password."},
+		{"unknown user", set("username", "mallory"), "Wrong user name or password."},
+		{"changed state", set("state", "attacker"), "expired or was already used"},
+		{"changed PKCE challenge", set("code_challenge", otherChallenge), "expired or was already used"},
+		{"forged token", set("form_token", "abc.99999999999.def"), "expired or was already used"},
 		{"another browser (no cookie)", func(t *testing.T, _ *env, _ url.Values) *http.Client {
 			jar, err := cookiejar.New(nil)
 			if err != nil {
@@ -108,10 +100,7 @@ func TestLoginFormRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, nil)
 			_, challenge := pkce()
-			_, page := e.get(t, e.base+"/authorize?"+authParams(challenge).Encode())
-			form := formFields(t, page)
-			form.Set("username", "alice")
-			form.Set("password", "demo")
+			form := e.loginForm(t, e.base+"/authorize?"+authParams(challenge).Encode(), "alice", "demo")
 			e.client = tt.tamper(t, e, form)
 			resp, body := e.postForm(t, e.base+"/authorize", form)
 			if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
@@ -138,14 +127,23 @@ func TestLoginFormRefusals(t *testing.T) {
 func TestLoginFormIsSingleUse(t *testing.T) {
 	e := newEnv(t, nil)
 	_, challenge := pkce()
-	_, page := e.get(t, e.base+"/authorize?"+authParams(challenge).Encode())
-	form := formFields(t, page)
-	form.Set("username", "alice")
-	form.Set("password", "demo")
+	form := e.loginForm(t, e.base+"/authorize?"+authParams(challenge).Encode(), "alice", "demo")
 	if resp, _ := e.postForm(t, e.base+"/authorize", form); resp.StatusCode != http.StatusFound {
 		t.Fatalf("first submission = %d, want 302", resp.StatusCode)
 	}
 	if resp, _ := e.postForm(t, e.base+"/authorize", form); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("second submission = %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestLoginFormRefusesRepeatedFields(t *testing.T) {
+	e := newEnv(t, nil)
+	_, challenge := pkce()
+	form := e.loginForm(t, e.base+"/authorize?"+authParams(challenge).Encode(), "alice", "demo")
+	form.Add("state", "attacker")
+	resp, body := e.postForm(t, e.base+"/authorize", form)
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" ||
+		!strings.Contains(body, "The form repeats the field state.") {
+		t.Errorf("status %d Location %q, want 400 naming the field:\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
 }
