@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -160,16 +162,8 @@ func signedRequest(t *testing.T, e *env, method, url, service, contentType, body
 
 func do(t *testing.T, e *env, req *http.Request) (int, string) {
 	t.Helper()
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	p := send(t, e.srv.Client(), req)
+	return p.status, p.body
 }
 
 func TestRawSigV4Requests(t *testing.T) {
@@ -219,6 +213,67 @@ func TestRawSigV4Requests(t *testing.T) {
 		status, body := do(t, e, req)
 		if status != 403 || !strings.Contains(body, "<Code>MissingAuthenticationToken</Code>") {
 			t.Errorf("status %d: %s", status, body)
+		}
+	})
+	t.Run("malformed or incomplete signatures", func(t *testing.T) {
+		// Each refusal before the signature check, in each service's codes.
+		const good = "AWS4-HMAC-SHA256 Credential=" + gatewayKey + "/%s/us-east-1/%s/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+		now := e.clock.Now().UTC()
+		today := now.Format("20060102")
+		tests := []struct {
+			name, target, auth string
+			noDate             bool
+			contentSHA         string
+			status             int
+			code, msg          string
+		}{
+			{name: "STS: another algorithm", auth: "AWS4-HMAC-SHA1 Credential=x", status: 400, code: "IncompleteSignature", msg: "requires the AWS4-HMAC-SHA256 algorithm"},
+			{name: "STS: component without a value", auth: "AWS4-HMAC-SHA256 Credential", status: 400, code: "IncompleteSignature", msg: "malformed component"},
+			{name: "STS: no Signature", auth: "AWS4-HMAC-SHA256 Credential=" + gatewayKey + "/" + today + "/us-east-1/sts/aws4_request, SignedHeaders=host",
+				status: 400, code: "IncompleteSignature", msg: "requires 'Credential', 'SignedHeaders' and 'Signature' parameters"},
+			{name: "STS: short credential", auth: "AWS4-HMAC-SHA256 Credential=" + gatewayKey + "/" + today + "/us-east-1/sts, SignedHeaders=host, Signature=00",
+				status: 400, code: "IncompleteSignature", msg: "credential must have the form"},
+			{name: "STS: host not signed", auth: "AWS4-HMAC-SHA256 Credential=" + gatewayKey + "/" + today + "/us-east-1/sts/aws4_request, SignedHeaders=x-amz-date, Signature=00",
+				status: 400, code: "IncompleteSignature", msg: "'Host' must be a 'SignedHeader'"},
+			{name: "STS: no date", auth: fmt.Sprintf(good, today, "sts"), noDate: true, status: 400, code: "IncompleteSignature", msg: "either a 'X-Amz-Date' or a 'Date' header"},
+			{name: "STS: scope date is not the signing date", auth: fmt.Sprintf(good, "20000101", "sts"), status: 403, code: "SignatureDoesNotMatch",
+				msg: "Date in Credential scope does not match"},
+			{name: "STS: payload hash mismatch", auth: fmt.Sprintf(good, today, "sts"), contentSHA: strings.Repeat("0", 64), status: 403, code: "SignatureDoesNotMatch",
+				msg: "'x-amz-content-sha256' header does not match"},
+			{name: "SageMaker: no signature", target: "SageMaker.ListDomains", status: 400, code: "MissingAuthenticationTokenException", msg: "missing Authentication Token"},
+			{name: "SageMaker: another algorithm", target: "SageMaker.ListDomains", auth: "AWS4-HMAC-SHA1 Credential=x", status: 400, code: "IncompleteSignatureException",
+				msg: "requires the AWS4-HMAC-SHA256 algorithm"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				body := callerIdentity
+				if tt.target != "" {
+					body = "{}"
+				}
+				req, err := http.NewRequest(http.MethodPost, e.apiURL, strings.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Content-Type", form)
+				if tt.target != "" {
+					req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+					req.Header.Set("X-Amz-Target", tt.target)
+				}
+				if tt.auth != "" {
+					req.Header.Set("Authorization", tt.auth)
+				}
+				if !tt.noDate {
+					req.Header.Set("X-Amz-Date", now.Format("20060102T150405Z"))
+				}
+				if tt.contentSHA != "" {
+					req.Header.Set("X-Amz-Content-Sha256", tt.contentSHA)
+				}
+				status, got := do(t, e, req)
+				got = html.UnescapeString(got)
+				if status != tt.status || !strings.Contains(got, tt.code) || !strings.Contains(got, tt.msg) {
+					t.Errorf("status %d: %s\nwant %d %s %q", status, got, tt.status, tt.code, tt.msg)
+				}
+			})
 		}
 	})
 	t.Run("unknown STS action", func(t *testing.T) {

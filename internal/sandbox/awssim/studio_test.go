@@ -55,9 +55,10 @@ type page struct {
 	body   string
 }
 
-func get(t *testing.T, c *http.Client, url string) page {
+// send sends req with c and returns the answer with its body read.
+func send(t *testing.T, c *http.Client, req *http.Request) page {
 	t.Helper()
-	resp, err := c.Get(url)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +67,21 @@ func get(t *testing.T, c *http.Client, url string) page {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
-		t.Errorf("GET %s: Cache-Control = %q, want no-store", resp.Request.URL.Path, cc)
-	}
 	return page{resp.StatusCode, resp.Header, string(b)}
+}
+
+// get fetches a simulated page, which must never be cached.
+func get(t *testing.T, c *http.Client, url string) page {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := send(t, c, req)
+	if cc := p.header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("GET %s: Cache-Control = %q, want no-store", req.URL.Path, cc)
+	}
+	return p
 }
 
 func TestStudioURLOpensOnce(t *testing.T) {
