@@ -54,8 +54,6 @@ type Latency struct {
 	Jitter    time.Duration `json:"jitter,omitempty"`
 }
 
-var accountIDPattern = lazyRegexp(`^[0-9]{12}$`)
-
 // Validate reports every problem with c at once.
 func (c Chaos) Validate() error {
 	var errs []error

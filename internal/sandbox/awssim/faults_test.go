@@ -219,6 +219,24 @@ func TestParseLatency(t *testing.T) {
 	}
 }
 
+func TestChaosString(t *testing.T) {
+	for _, tc := range []struct {
+		in   awssim.Chaos
+		want string
+	}{
+		{awssim.Chaos{Seed: 7}, "none"},
+		{awssim.Chaos{
+			Latency:      []awssim.Latency{{Base: 20 * time.Millisecond, Jitter: 5 * time.Millisecond}, {Service: "sts", Operation: "AssumeRole", Base: time.Second}},
+			ThrottleRate: 0.3, ErrorRate: 0.01, OutageAccounts: []string{acctA, acctB}, Seed: 1,
+		}, "latency *=20ms~5ms, latency sts:AssumeRole=1s, throttle rate 0.3, error rate 0.01, outage of 111111111111,222222222222 (unavailable) (seed 1)"},
+		{awssim.Chaos{OutageAccounts: []string{acctB}, OutageMode: awssim.OutageReset}, "outage of 222222222222 (reset) (seed 0)"},
+	} {
+		if got := tc.in.String(); got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
+	}
+}
+
 func TestFaultsHandler(t *testing.T) {
 	e := newEnv(t)
 	mux := http.NewServeMux()

@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"html/template"
@@ -27,8 +28,6 @@ const notebookURLExpiry = 5 * time.Minute
 var notebookHTML string
 
 var notebookTemplate = sync.OnceValue(func() *template.Template { return pageTemplate("notebook", notebookHTML) })
-
-var accountPattern = lazyRegexp(`^[0-9]{12}$`)
 
 // notebookToken is what a presigned notebook URL stands for.
 type notebookToken struct {
@@ -72,12 +71,8 @@ func (s *Simulator) createPresignedNotebookInstanceURL(_ context.Context, c *cal
 	if nb == nil {
 		return nil, recordNotFound()
 	}
-	sessionFor := defaultStudioSession
-	if in.SessionExpirationDurationInSeconds != nil {
-		sessionFor = time.Duration(*in.SessionExpirationDurationInSeconds) * time.Second
-	}
-	tok := &notebookToken{key: key, presignedURL: presignedURL{mintedBy: p.arn, sessionName: p.sessionName,
-		sourceIdentity: p.sourceIdentity, expires: now.Add(notebookURLExpiry), sessionDuration: sessionFor}}
+	tok := &notebookToken{key: key, presignedURL: presignedBy(p, in.SessionExpirationDurationInSeconds)}
+	tok.expires = now.Add(notebookURLExpiry)
 	token := randomToken()
 	s.mu.Lock()
 	s.pruneLocked(now)
@@ -115,7 +110,7 @@ func (s *Simulator) serveNotebook(w http.ResponseWriter, r *http.Request) {
 		rest = strings.TrimPrefix(rest, s.notebookBase.path)
 	}
 	parts := strings.SplitN(strings.Trim(rest, "/"), "/", 4)
-	if len(parts) < 3 || !accountPattern().MatchString(parts[0]) || !resourceNamePattern().MatchString(parts[2]) {
+	if len(parts) < 3 || !accountIDPattern().MatchString(parts[0]) || !resourceNamePattern().MatchString(parts[2]) {
 		s.renderNotebook(w, r, http.StatusNotFound, notebookPage{Title: "Not found", Detail: "There is no notebook instance at this address."})
 		return
 	}
@@ -184,20 +179,13 @@ func (s *Simulator) showNotebook(w http.ResponseWriter, r *http.Request, key not
 	if status != NotebookInService {
 		// As on AWS, a stopped instance's address answers nothing useful.
 		s.renderNotebook(w, r, http.StatusServiceUnavailable, notebookPage{Title: "Notebook instance not running",
-			Detail: "The notebook instance " + key.name + " is " + strings.ToLower(cmp0(status, "gone")) + ". Start it from sagegate."})
+			Detail: "The notebook instance " + key.name + " is " + strings.ToLower(cmp.Or(status, "gone")) + ". Start it from sagegate."})
 		return
 	}
 	s.renderNotebook(w, r, http.StatusOK, notebookPage{Title: "Jupyter (simulated)", Session: &notebookView{
 		Account: key.account, Region: key.region, Name: key.name, Status: status, InstanceType: itype,
 		signInView: newSignInView(sess.mintedBy, sess.sessionName, sess.sourceIdentity, sess.signedIn, sess.expires),
 	}})
-}
-
-func cmp0(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
 
 func (s *Simulator) renderNotebook(w http.ResponseWriter, r *http.Request, status int, page notebookPage) {

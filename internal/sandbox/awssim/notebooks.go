@@ -207,7 +207,6 @@ func (st *notebookState) getLocked(k notebookKey, now time.Time) *notebook {
 // Input constraints of the notebook operations.
 var (
 	instanceTypePattern = lazyRegexp(`^ml\.[a-z0-9]+\.[a-z0-9]+$`)
-	notebookRolePattern = lazyRegexp(`^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
 	subnetPattern       = lazyRegexp(`^[-0-9a-zA-Z]+$`)
 )
 
@@ -287,8 +286,8 @@ func (s *Simulator) createNotebookInstance(_ context.Context, c *call, p *princi
 	switch {
 	case in.RoleArn == nil:
 		v.add(nil, "roleArn", "Member must not be null")
-	case !notebookRolePattern().MatchString(*in.RoleArn):
-		v.add(*in.RoleArn, "roleArn", "Member must satisfy regular expression pattern: "+notebookRolePattern().String())
+	case !roleARNMemberPattern().MatchString(*in.RoleArn):
+		v.add(*in.RoleArn, "roleArn", "Member must satisfy regular expression pattern: "+roleARNMemberPattern().String())
 	}
 	checkName(&v, "lifecycleConfigName", in.LifecycleConfigName, false, resourceNamePattern())
 	checkRange(&v, "volumeSizeInGB", in.VolumeSizeInGB, 5, 16384)
@@ -300,9 +299,7 @@ func (s *Simulator) createNotebookInstance(_ context.Context, c *call, p *princi
 	if len(in.SecurityGroupIds) > 5 {
 		v.add(nil, "securityGroupIds", "Member must have length less than or equal to 5")
 	}
-	if in.KmsKeyId != nil && len(*in.KmsKeyId) > 2048 {
-		v.add(*in.KmsKeyId, "kmsKeyId", "Member must have length less than or equal to 2048")
-	}
+	checkMaxLen(&v, "kmsKeyId", in.KmsKeyId, 2048)
 	checkTags(&v, in.Tags)
 	if e := v.err(); e != nil {
 		return nil, e
@@ -452,9 +449,7 @@ func (s *Simulator) listNotebookInstances(_ context.Context, _ *call, p *princip
 		NotebookFailed, NotebookDeleting, NotebookUpdating)
 	checkEnum(&v, "sortBy", in.SortBy, "Name", "CreationTime", "Status")
 	checkEnum(&v, "sortOrder", in.SortOrder, "Ascending", "Descending")
-	if in.NameContains != nil && len(*in.NameContains) > maxResourceNameLen {
-		v.add(*in.NameContains, "nameContains", "Member must have length less than or equal to 63")
-	}
+	checkMaxLen(&v, "nameContains", in.NameContains, maxResourceNameLen)
 	if e := v.err(); e != nil {
 		return nil, e
 	}

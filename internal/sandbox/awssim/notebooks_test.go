@@ -148,6 +148,21 @@ func TestNotebookSeededStatesAndFailure(t *testing.T) {
 	_, err := c.StartNotebookInstance(ctx, &sagemaker.StartNotebookInstanceInput{NotebookInstanceName: aws.String("will-fail")})
 	wantAPIError(t, err, "ValidationException", 400)
 
+	// FailNextNotebookStart arms the next start of an existing instance.
+	if e.sim.FailNextNotebookStart(acctA, "", "no-such-instance", "x") {
+		t.Error("FailNextNotebookStart armed an instance that does not exist")
+	}
+	if !e.sim.FailNextNotebookStart(acctA, "us-east-1", "stopping", "The lifecycle script timed out.") {
+		t.Fatal("FailNextNotebookStart did not find instance stopping")
+	}
+	if _, err := c.StartNotebookInstance(ctx, &sagemaker.StartNotebookInstanceInput{NotebookInstanceName: aws.String("stopping")}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	if status, reason := notebookStatus(t, c, "stopping"); status != types.NotebookInstanceStatusFailed || reason != "The lifecycle script timed out." {
+		t.Errorf("armed start = %s %q", status, reason)
+	}
+
 	// Another account sees none of them.
 	cb := e.sagemaker("us-east-1", e.assume(t, roleB, "", "carol", "carol"))
 	_, err = cb.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String("broken")})
@@ -168,6 +183,8 @@ func TestNotebookCreateValidation(t *testing.T) {
 		{"bad type", sagemaker.CreateNotebookInstanceInput{NotebookInstanceName: aws.String("nb"), InstanceType: "t3.medium", RoleArn: role}, "instanceType"},
 		{"small volume", sagemaker.CreateNotebookInstanceInput{NotebookInstanceName: aws.String("nb"), InstanceType: "ml.t3.medium", RoleArn: role, VolumeSizeInGB: aws.Int32(1)}, "volumeSizeInGB"},
 		{"no internet without subnet", sagemaker.CreateNotebookInstanceInput{NotebookInstanceName: aws.String("nb"), InstanceType: "ml.t3.medium", RoleArn: role, DirectInternetAccess: types.DirectInternetAccessDisabled}, "SubnetId"},
+		{"bad role", sagemaker.CreateNotebookInstanceInput{NotebookInstanceName: aws.String("nb"), InstanceType: "ml.t3.medium", RoleArn: aws.String("arn:aws:iam::1234:role/x")}, "at 'roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern"},
+		{"long KMS key", sagemaker.CreateNotebookInstanceInput{NotebookInstanceName: aws.String("nb"), InstanceType: "ml.t3.medium", RoleArn: role, KmsKeyId: aws.String(strings.Repeat("k", 2049))}, "at 'kmsKeyId' failed to satisfy constraint: Member must have length less than or equal to 2048"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,6 +196,7 @@ func TestNotebookCreateValidation(t *testing.T) {
 
 func TestListNotebookInstances(t *testing.T) {
 	e := newEnv(t)
+	start := e.clock.Now()
 	for i := range 25 {
 		status := awssim.NotebookStopped
 		if i%5 == 0 {
@@ -224,8 +242,25 @@ func TestListNotebookInstances(t *testing.T) {
 		t.Errorf("filtered listing = %v", got)
 	}
 
+	// Both time bounds are exclusive: nb-09 and nb-12 sit on them.
+	out, err = c.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{
+		LastModifiedTimeAfter: aws.Time(start.Add(9 * time.Second)), LastModifiedTimeBefore: aws.Time(start.Add(12 * time.Second)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, nb := range out.NotebookInstances {
+		got = append(got, aws.ToString(nb.NotebookInstanceName))
+	}
+	if strings.Join(got, ",") != "nb-10,nb-11" {
+		t.Errorf("listing modified between +9s and +12s = %v", got)
+	}
+
 	_, err = c.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{NextToken: aws.String("garbage")})
 	wantAPIError(t, err, "ValidationException", 400)
+	_, err = c.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{NameContains: aws.String(strings.Repeat("n", 64))})
+	wantContains(t, wantAPIError(t, err, "ValidationException", 400), "at 'nameContains' failed to satisfy constraint: Member must have length less than or equal to 63")
 }
 
 // TestPresignedNotebookURL checks the URL works once, for five minutes
@@ -267,6 +302,8 @@ func TestPresignedNotebookURL(t *testing.T) {
 		!strings.Contains(page.body, `<dd id="source-identity">alice@example.com</dd>`) {
 		t.Fatalf("landing: %d\n%s", page.status, page.body)
 	}
+	// The session lasts what was asked for, however short the URL's life.
+	wantContains(t, page.body, `<dd id="session-expires">`+e.clock.Now().Add(1800*time.Second).Format(time.RFC3339)+`</dd>`)
 	if again := get(t, e.browser(t), u); again.status != http.StatusForbidden || !strings.Contains(again.body, "already used") {
 		t.Errorf("second use: %d %s", again.status, again.body)
 	}
@@ -289,6 +326,11 @@ func TestPresignedNotebookURL(t *testing.T) {
 	redeem = get(t, browser, mint("nb-stopped", nil))
 	if stopped := get(t, browser, e.srv.URL+redeem.header.Get("Location")); stopped.status != http.StatusServiceUnavailable || !strings.Contains(stopped.body, "is stopped") {
 		t.Errorf("stopped instance: %d %s", stopped.status, stopped.body)
+	}
+	// An address that cannot name an instance is not found.
+	if lost := get(t, browser, e.notebookBase+"/not-an-account/us-east-1/nb-alice/tree"); lost.status != http.StatusNotFound ||
+		!strings.Contains(lost.body, "no notebook instance at this address") {
+		t.Errorf("address without an account: %d %s", lost.status, lost.body)
 	}
 	// Another instance's page needs its own sign-in.
 	if other := get(t, browser, e.notebookBase+"/"+acctA+"/us-east-1/nb-other/tree"); other.status != http.StatusForbidden {

@@ -39,6 +39,17 @@ type presignedURL struct {
 	used                                  bool
 }
 
+// presignedBy starts the presignedURL that p mints, for a session of
+// sessionSeconds (AWS's default of 12 hours when nil).
+func presignedBy(p *principal, sessionSeconds *int64) presignedURL {
+	u := presignedURL{mintedBy: p.arn, sessionName: p.sessionName, sourceIdentity: p.sourceIdentity,
+		sessionDuration: defaultStudioSession}
+	if sessionSeconds != nil {
+		u.sessionDuration = time.Duration(*sessionSeconds) * time.Second
+	}
+	return u
+}
+
 // refusal says why the URL cannot sign in at now, or "" when it can.
 // validFor tells people how long such URLs last.
 func (u *presignedURL) refusal(now time.Time, validFor string) string {
@@ -66,9 +77,7 @@ func (s *Simulator) createPresignedDomainURL(_ context.Context, c *call, p *prin
 	checkName(&v, "spaceName", in.SpaceName, false, resourceNamePattern())
 	checkRange(&v, "expiresInSeconds", in.ExpiresInSeconds, 5, 300)
 	checkRange(&v, "sessionExpirationDurationInSeconds", in.SessionExpirationDurationInSeconds, 1800, 43200)
-	if in.LandingUri != nil && len(*in.LandingUri) > 1023 {
-		v.add(*in.LandingUri, "landingUri", "Member must have length less than or equal to 1023")
-	}
+	checkMaxLen(&v, "landingUri", in.LandingUri, 1023)
 	if e := v.err(); e != nil {
 		return nil, e
 	}
@@ -117,25 +126,16 @@ func (s *Simulator) createPresignedDomainURL(_ context.Context, c *call, p *prin
 	if in.ExpiresInSeconds != nil {
 		expiresIn = time.Duration(*in.ExpiresInSeconds) * time.Second
 	}
-	sessionFor := defaultStudioSession
-	if in.SessionExpirationDurationInSeconds != nil {
-		sessionFor = time.Duration(*in.SessionExpirationDurationInSeconds) * time.Second
-	}
 	tok := &studioToken{
-		domainID:    d.ID,
-		domainName:  d.Name,
-		accountID:   d.accountID,
-		region:      d.Region,
-		profile:     *in.UserProfileName,
-		space:       deref(in.SpaceName),
-		landingURI:  deref(in.LandingUri),
-		landingPath: landingPath(deref(in.LandingUri)),
-		presignedURL: presignedURL{
-			mintedBy:        p.arn,
-			sessionName:     p.sessionName,
-			sourceIdentity:  p.sourceIdentity,
-			sessionDuration: sessionFor,
-		},
+		domainID:     d.ID,
+		domainName:   d.Name,
+		accountID:    d.accountID,
+		region:       d.Region,
+		profile:      *in.UserProfileName,
+		space:        deref(in.SpaceName),
+		landingURI:   deref(in.LandingUri),
+		landingPath:  landingPath(deref(in.LandingUri)),
+		presignedURL: presignedBy(p, in.SessionExpirationDurationInSeconds),
 	}
 	token := s.mintStudioToken(tok, expiresIn)
 	return createPresignedDomainURLOutput{

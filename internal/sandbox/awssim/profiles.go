@@ -72,9 +72,7 @@ func (s *Simulator) listUserProfiles(_ context.Context, c *call, p *principal, i
 	checkName(&v, "domainIdEquals", in.DomainIdEquals, false, domainIDPattern())
 	checkEnum(&v, "sortBy", in.SortBy, "CreationTime", "LastModifiedTime")
 	checkEnum(&v, "sortOrder", in.SortOrder, "Ascending", "Descending")
-	if in.UserProfileNameContains != nil && len(*in.UserProfileNameContains) > maxResourceNameLen {
-		v.add(*in.UserProfileNameContains, "userProfileNameContains", "Member must have length less than or equal to 63")
-	}
+	checkMaxLen(&v, "userProfileNameContains", in.UserProfileNameContains, maxResourceNameLen)
 	if e := v.err(); e != nil {
 		return nil, e
 	}

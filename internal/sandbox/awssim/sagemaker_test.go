@@ -286,6 +286,12 @@ func TestDescribeAndListUserProfiles(t *testing.T) {
 	}
 	_, err = client.ListUserProfiles(ctx, &sagemaker.ListUserProfilesInput{SortBy: "Name"})
 	wantContains(t, wantAPIError(t, err, "ValidationException", 400), "enum value set")
+	_, err = client.ListUserProfiles(ctx, &sagemaker.ListUserProfilesInput{UserProfileNameContains: aws.String(strings.Repeat("b", 64))})
+	wantContains(t, wantAPIError(t, err, "ValidationException", 400),
+		"at 'userProfileNameContains' failed to satisfy constraint: Member must have length less than or equal to 63")
+	_, err = client.ListUserProfiles(ctx, &sagemaker.ListUserProfilesInput{NextToken: aws.String(strings.Repeat("x", 8193))})
+	wantContains(t, wantAPIError(t, err, "ValidationException", 400),
+		"at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 8192")
 }
 
 func TestInjectedFaults(t *testing.T) {

@@ -183,8 +183,6 @@ func checkTags(v *validationErrors, tags []Tag) {
 	}
 }
 
-var executionRolePattern = lazyRegexp(`^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
-
 type createUserProfileInput struct {
 	DomainId        *string
 	UserProfileName *string
@@ -206,8 +204,8 @@ func (s *Simulator) createUserProfile(_ context.Context, c *call, p *principal, 
 	role := ""
 	if in.UserSettings != nil && in.UserSettings.ExecutionRole != nil {
 		role = *in.UserSettings.ExecutionRole
-		if !executionRolePattern().MatchString(role) {
-			v.add(role, "userSettings.executionRole", "Member must satisfy regular expression pattern: "+executionRolePattern().String())
+		if !roleARNMemberPattern().MatchString(role) {
+			v.add(role, "userSettings.executionRole", "Member must satisfy regular expression pattern: "+roleARNMemberPattern().String())
 		}
 	}
 	if e := v.err(); e != nil {

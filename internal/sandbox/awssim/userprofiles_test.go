@@ -40,6 +40,12 @@ func TestCreateUserProfileLifecycle(t *testing.T) {
 	if !errors.As(err, &rnf) {
 		t.Fatalf("before creation: %v, want ResourceNotFound", err)
 	}
+	_, err = client.CreateUserProfile(ctx, &sagemaker.CreateUserProfileInput{
+		DomainId: aws.String(domainA), UserProfileName: aws.String("dave"),
+		UserSettings: &types.UserSettings{ExecutionRole: aws.String("arn:aws:iam::1234:role/exec")},
+	})
+	wantContains(t, wantAPIError(t, err, "ValidationException", 400),
+		"at 'userSettings.executionRole' failed to satisfy constraint: Member must satisfy regular expression pattern")
 	out, err := client.CreateUserProfile(ctx, &sagemaker.CreateUserProfileInput{
 		DomainId: aws.String(domainA), UserProfileName: aws.String("dave"),
 		Tags:         []types.Tag{{Key: aws.String("sagegate:user"), Value: aws.String("dave@example.com")}},

@@ -17,6 +17,10 @@ var (
 	domainIDPattern     = lazyRegexp(`^d-(-*[a-z0-9]){1,61}$`)
 	resourceNamePattern = lazyRegexp(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
 	landingURIPattern   = lazyRegexp(`^(studio::|app:(JupyterServer|JupyterLab|RStudioServerPro|CodeEditor|Canvas):)`)
+	accountIDPattern    = lazyRegexp(`^[0-9]{12}$`)
+	// roleARNMemberPattern is SageMaker's pattern for a role ARN member
+	// (a notebook's RoleArn, a user profile's ExecutionRole).
+	roleARNMemberPattern = lazyRegexp(`^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
 )
 
 const maxResourceNameLen = 63
@@ -30,12 +34,19 @@ func checkName(v *validationErrors, field string, value *string, required bool, 
 		}
 		return
 	}
-	switch {
-	case len(*value) > maxResourceNameLen:
-		v.add(*value, field, "Member must have length less than or equal to "+strconv.Itoa(maxResourceNameLen))
-	case !pattern.MatchString(*value):
+	if checkMaxLen(v, field, value, maxResourceNameLen) && !pattern.MatchString(*value) {
 		v.add(*value, field, "Member must satisfy regular expression pattern: "+strings.Trim(pattern.String(), "^$"))
 	}
+}
+
+// checkMaxLen validates the length of an optional string member and
+// reports whether it passed (a nil value passes).
+func checkMaxLen(v *validationErrors, field string, value *string, maxLen int) bool {
+	if value == nil || len(*value) <= maxLen {
+		return true
+	}
+	v.add(*value, field, "Member must have length less than or equal to "+strconv.Itoa(maxLen))
+	return false
 }
 
 // checkRange validates an optional integer member.
@@ -68,9 +79,7 @@ type page struct {
 // AWS, rather than silently returning the wrong items.
 func paginate(v *validationErrors, total int, maxResults *int64, nextToken *string, listing string) (page, *apiError) {
 	checkRange(v, "maxResults", maxResults, 1, 100)
-	if nextToken != nil && len(*nextToken) > 8192 {
-		v.add(*nextToken, "nextToken", "Member must have length less than or equal to 8192")
-	}
+	checkMaxLen(v, "nextToken", nextToken, 8192)
 	if e := v.err(); e != nil {
 		return page{}, e
 	}
